@@ -1,0 +1,166 @@
+/*
+ * lib/transport/vmsg_device.h: the device side of the virtio-msg transport.
+ *
+ * Owns: one device number's transport state (status machine, feature
+ * negotiation in 32-bit blocks, config generation, queue programming) and
+ * the device side of a bus instance (struct vmsg_devbus: device numbers,
+ * GET_DEVICES, PING, EVENT_DEVICE, message dispatch and the drop policy for
+ * malformed input). A *device model* (rng, console, blk, ...) plugs in
+ * through struct vmsg_device_ops; it never sees a message.
+ *
+ * Malformed or unexpected messages are dropped with a rate-limited log line
+ * (the spec has no error message) and never change device state. Everything
+ * runs on the bus instance's thread; the vmsg_device_notify_* services may
+ * also be called from a model's worker threads.
+ */
+#ifndef VMSG_DEVICE_H
+#define VMSG_DEVICE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "transport/vmsg_bus.h"
+#include "util/vmsg_log.h"
+
+struct vmsg_device;
+struct vmsg_devbus;
+
+/* What SET_VQUEUE programmed for one queue. */
+struct vmsg_vq_state {
+    uint32_t size;          /* 0: not configured */
+    uint64_t desc_addr;
+    uint64_t driver_addr;
+    uint64_t device_addr;
+    bool enabled;
+};
+
+/*
+ * The device model. Every callback is optional except read_config. Return
+ * values: 0 success, negative errno failure (the transport then reports it
+ * the way the spec says: FEATURES_OK cleared, SET_CONFIG length 0,
+ * DEVICE_NEEDS_RESET for a queue that cannot start).
+ */
+struct vmsg_device_ops {
+    /* Driver wrote status 0 (or the bus instance went away): drop all
+     * queue work, forget negotiated features. Synchronous. */
+    void (*reset)(struct vmsg_device *dev);
+    /* FEATURES_OK was requested with these driver features (a subset of
+     * what was offered, already checked). <0 refuses: FEATURES_OK cleared. */
+    int (*features_ok)(struct vmsg_device *dev, uint64_t features);
+    /* Copy config bytes [off, off+len) (already bounds-checked). */
+    void (*read_config)(struct vmsg_device *dev, uint32_t off, uint8_t *buf, uint32_t len);
+    /* Apply a driver write (bounds-checked). <0 rejects it. */
+    int (*write_config)(struct vmsg_device *dev, uint32_t off, const uint8_t *buf, uint32_t len);
+    /* Queue `index` was programmed (SET_VQUEUE); its state is in
+     * vmsg_device_vq(). <0: the queue cannot run (device needs reset). */
+    int (*queue_enable)(struct vmsg_device *dev, uint32_t index);
+    /* Stop queue `index` and drop its state (RESET_VQUEUE or full reset). */
+    void (*queue_reset)(struct vmsg_device *dev, uint32_t index);
+    /* The driver made buffers available (EVENT_AVAIL after DRIVER_OK). */
+    void (*queue_notify)(struct vmsg_device *dev, uint32_t index);
+    /* The driver set DRIVER_OK. */
+    void (*driver_ok)(struct vmsg_device *dev);
+    /* GET_SHM: fill region `id`, or return -ENOENT (answered as length 0). */
+    int (*get_shm)(struct vmsg_device *dev, uint32_t id, uint64_t *addr, uint64_t *len);
+    /* The device is being removed from its bus: free the model. */
+    void (*destroy)(struct vmsg_device *dev);
+};
+
+/* What a model declares when it creates its device. */
+struct vmsg_device_desc {
+    const char *name;               /* "rng", "blk": for logs */
+    uint32_t device_id;             /* virtio device type */
+    uint32_t vendor_id;
+    uint64_t features;              /* offered device features (64 bits) */
+    uint32_t config_size;
+    uint32_t num_queues;
+    uint32_t queue_max_size;        /* power of two, <= 32768 */
+};
+
+#define VMSG_VENDOR_ID_XEN 0x584e4558u /* "XENX" little-endian: ours */
+
+struct vmsg_device {
+    const struct vmsg_device_ops *ops;
+    void *model;                    /* the model's private state */
+    struct vmsg_device_desc desc;
+    struct vmsg_devbus *devbus;     /* set while on a bus */
+    uint16_t dev_num;
+
+    /* Transport state, owned by the transport (read with the accessors). */
+    uint32_t status;
+    uint64_t driver_features;       /* as written by SET_DRIVER_FEATURES */
+    uint64_t negotiated;            /* valid once FEATURES_OK stuck */
+    uint32_t generation;
+    struct vmsg_vq_state *vqs;      /* desc.num_queues entries */
+    pthread_mutex_t event_lock;     /* status + events from model threads */
+};
+
+/* Create a device around a model (vqs allocated here). 0 or -errno. */
+int vmsg_device_init(struct vmsg_device *dev, const struct vmsg_device_desc *desc,
+                     const struct vmsg_device_ops *ops, void *model);
+/* Calls ops->destroy, frees what init allocated. */
+void vmsg_device_destroy(struct vmsg_device *dev);
+
+/* --- services for device models --------------------------------------- */
+struct vmsg_bus *vmsg_device_bus(const struct vmsg_device *dev);
+const struct vmsg_vq_state *vmsg_device_vq(const struct vmsg_device *dev, uint32_t index);
+bool vmsg_device_has_feature(const struct vmsg_device *dev, unsigned bit);
+bool vmsg_device_running(const struct vmsg_device *dev); /* DRIVER_OK, not NEEDS_RESET */
+/* Tell the driver queue `index` has used buffers (EVENT_USED). 0 or -errno. */
+int vmsg_device_notify_used(struct vmsg_device *dev, uint32_t index);
+/* Config bytes [off, off+len) changed on the device side: bump the
+ * generation and send EVENT_CONFIG (with the data when it fits). */
+int vmsg_device_config_changed(struct vmsg_device *dev, uint32_t off, uint32_t len);
+/* Something impossible happened (a broken ring): set DEVICE_NEEDS_RESET,
+ * log `why` and send EVENT_CONFIG. The device does no more queue I/O until
+ * the driver resets it. */
+void vmsg_device_needs_reset(struct vmsg_device *dev, const char *why);
+
+/* --- the device side of one bus instance --------------------------------- */
+struct vmsg_devbus_stats {
+    uint64_t received;
+    uint64_t sent;
+    uint64_t dropped_malformed;     /* failed the validator */
+    uint64_t dropped_unexpected;    /* valid, but not for us / wrong state */
+};
+
+struct vmsg_devbus {
+    struct vmsg_bus *bus;
+    pthread_mutex_t lock;           /* devices[], stats */
+    struct vmsg_device **devices;   /* sorted by dev_num */
+    unsigned ndevices;
+    unsigned cap;
+    int send_timeout_ms;
+    struct vmsg_devbus_stats stats;
+    struct vmsg_ratelimit drop_log;
+    bool trace;                     /* log every message (vmsg-backend --trace) */
+};
+
+int vmsg_devbus_init(struct vmsg_devbus *db, struct vmsg_bus *bus);
+/* Destroys every device still on the bus. */
+void vmsg_devbus_destroy(struct vmsg_devbus *db);
+
+/* Put a device on the bus as number dev_num. With `announce` the driver is
+ * told (EVENT_DEVICE READY): hotplug. -EEXIST if the number is taken. */
+int vmsg_devbus_add(struct vmsg_devbus *db, uint16_t dev_num, struct vmsg_device *dev,
+                    bool announce);
+/* Take a device off the bus (EVENT_DEVICE REMOVED with `announce`) and
+ * return it (the caller destroys it); NULL if there is none. */
+struct vmsg_device *vmsg_devbus_remove(struct vmsg_devbus *db, uint16_t dev_num, bool announce);
+struct vmsg_device *vmsg_devbus_find(struct vmsg_devbus *db, uint16_t dev_num);
+
+/* Validate and act on one received message; answers requests. Returns 0
+ * (handled or dropped) or a negative errno from the bus when sending the
+ * answer failed. */
+int vmsg_devbus_handle(struct vmsg_devbus *db, const void *msg, size_t len);
+
+/* Wait up to timeout_ms for messages and handle every one that arrived.
+ * Returns the number handled, or a negative errno from the bus (-EPIPE:
+ * the peer is gone; -EPROTO: framing broken, reset the bus instance). */
+int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms);
+
+/* Reset every device (the driver side went away or reconnects). */
+void vmsg_devbus_reset_all(struct vmsg_devbus *db);
+
+#endif
