@@ -7,4 +7,10 @@ lib_libvmsg_a_SOURCES += \
 	lib/transport/vmsg_device.h \
 	lib/transport/vmsg_driver.h \
 	lib/transport/vmsg_pool.h \
-	lib/transport/vmsg_loopback.h
+	lib/transport/vmsg_loopback.h \
+	lib/transport/vmsg_device_internal.h \
+	lib/transport/vmsg_device.c \
+	lib/transport/vmsg_devbus.c \
+	lib/transport/vmsg_driver.c \
+	lib/transport/vmsg_pool.c \
+	lib/transport/vmsg_loopback.c

@@ -91,6 +91,7 @@ struct vmsg_device {
     uint32_t status;
     uint64_t driver_features;       /* as written by SET_DRIVER_FEATURES */
     uint64_t negotiated;            /* valid once FEATURES_OK stuck */
+    bool unknown_features_requested; /* driver set bits beyond 64 */
     uint32_t generation;
     struct vmsg_vq_state *vqs;      /* desc.num_queues entries */
     pthread_mutex_t event_lock;     /* status + events from model threads */
@@ -134,7 +135,6 @@ struct vmsg_devbus {
     int send_timeout_ms;
     struct vmsg_devbus_stats stats;
     struct vmsg_ratelimit drop_log;
-    bool trace;                     /* log every message (vmsg-backend --trace) */
 };
 
 int vmsg_devbus_init(struct vmsg_devbus *db, struct vmsg_bus *bus);

@@ -29,6 +29,7 @@ struct vmsg_drvbus {
     struct vmsg_bus *bus;
     int timeout_ms;                 /* per request */
     uint16_t next_token;
+    uint16_t stale_token;           /* token of the last timed-out request */
     struct vmsg_driver_dev **devs;  /* registered for event routing */
     unsigned ndevs;
     unsigned cap;

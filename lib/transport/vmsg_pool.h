@@ -13,6 +13,7 @@
 #ifndef VMSG_POOL_H
 #define VMSG_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,7 +31,7 @@ struct vmsg_pool {
 
 int vmsg_pool_init(struct vmsg_pool *p, void *base, uint64_t base_addr, size_t size);
 void vmsg_pool_destroy(struct vmsg_pool *p);
-/* 0 and *addr/*ptr, or -ENOMEM / -EINVAL (align not a power of two <= 4096). */
+/* 0 and *addr, *ptr filled, or -ENOMEM / -EINVAL (align not a power of two <= 4096). */
 int vmsg_pool_alloc(struct vmsg_pool *p, size_t len, size_t align, uint64_t *addr, void **ptr);
 void vmsg_pool_free(struct vmsg_pool *p, uint64_t addr, size_t len);
 

@@ -1,0 +1,252 @@
+/*
+ * lib/transport/vmsg_devbus.c: the device side of one bus instance: which
+ * device numbers exist, the bus messages (GET_DEVICES, PING, EVENT_DEVICE),
+ * validation and dispatch of everything received.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transport/vmsg_device_internal.h"
+
+#define DEVBUS_SEND_TIMEOUT_MS 2000
+
+int vmsg_bus_send_msg(struct vmsg_bus *b, const struct vmsg_msg *m, int timeout_ms)
+{
+    uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
+    int len = vmsg_encode(&b->wire, m, buf, sizeof(buf));
+    if (len < 0)
+        return len;
+    return vmsg_bus_send(b, buf, (size_t)len, timeout_ms);
+}
+
+int vmsg_devbus_init(struct vmsg_devbus *db, struct vmsg_bus *bus)
+{
+    memset(db, 0, sizeof(*db));
+    db->bus = bus;
+    db->send_timeout_ms = DEVBUS_SEND_TIMEOUT_MS;
+    db->drop_log = (struct vmsg_ratelimit)VMSG_RATELIMIT_INIT;
+    pthread_mutex_init(&db->lock, NULL);
+    return 0;
+}
+
+void vmsg_devbus_destroy(struct vmsg_devbus *db)
+{
+    while (db->ndevices) {
+        struct vmsg_device *dev = vmsg_devbus_remove(db, db->devices[0]->dev_num, false);
+        vmsg_device_destroy(dev);
+    }
+    free(db->devices);
+    db->devices = NULL;
+    pthread_mutex_destroy(&db->lock);
+}
+
+int vmsg_devbus_send(struct vmsg_devbus *db, const struct vmsg_msg *m)
+{
+    int rc = vmsg_bus_send_msg(db->bus, m, db->send_timeout_ms);
+    if (rc == 0) {
+        pthread_mutex_lock(&db->lock);
+        db->stats.sent++;
+        pthread_mutex_unlock(&db->lock);
+    }
+    return rc;
+}
+
+/* Index of the first device with dev_num >= n. Caller holds db->lock. */
+static unsigned lower_bound(const struct vmsg_devbus *db, uint32_t n)
+{
+    unsigned lo = 0, hi = db->ndevices;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (db->devices[mid]->dev_num < n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+struct vmsg_device *vmsg_devbus_find(struct vmsg_devbus *db, uint16_t dev_num)
+{
+    pthread_mutex_lock(&db->lock);
+    unsigned i = lower_bound(db, dev_num);
+    struct vmsg_device *dev = i < db->ndevices && db->devices[i]->dev_num == dev_num ?
+                              db->devices[i] : NULL;
+    pthread_mutex_unlock(&db->lock);
+    return dev;
+}
+
+static int announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state)
+{
+    struct vmsg_msg ev = { .kind = VMSG_K_BUS_EVENT_DEVICE };
+    ev.u.event_device.device_number = dev_num;
+    ev.u.event_device.device_bus_state = state;
+    return vmsg_devbus_send(db, &ev);
+}
+
+int vmsg_devbus_add(struct vmsg_devbus *db, uint16_t dev_num, struct vmsg_device *dev, bool notify)
+{
+    pthread_mutex_lock(&db->lock);
+    unsigned i = lower_bound(db, dev_num);
+    if (i < db->ndevices && db->devices[i]->dev_num == dev_num) {
+        pthread_mutex_unlock(&db->lock);
+        return -EEXIST;
+    }
+    if (db->ndevices == db->cap) {
+        unsigned cap = db->cap ? db->cap * 2 : 8;
+        struct vmsg_device **grown = realloc(db->devices, cap * sizeof(*grown));
+        if (!grown) {
+            pthread_mutex_unlock(&db->lock);
+            return -ENOMEM;
+        }
+        db->devices = grown;
+        db->cap = cap;
+    }
+    memmove(&db->devices[i + 1], &db->devices[i], (db->ndevices - i) * sizeof(*db->devices));
+    db->devices[i] = dev;
+    db->ndevices++;
+    dev->devbus = db;
+    dev->dev_num = dev_num;
+    pthread_mutex_unlock(&db->lock);
+    vmsg_info("%s: device %u (%s) added", db->bus->name, dev_num, dev->desc.name);
+    return notify ? announce(db, dev_num, VMSG_DEVICE_BUS_STATE_READY) : 0;
+}
+
+struct vmsg_device *vmsg_devbus_remove(struct vmsg_devbus *db, uint16_t dev_num, bool notify)
+{
+    pthread_mutex_lock(&db->lock);
+    unsigned i = lower_bound(db, dev_num);
+    if (i >= db->ndevices || db->devices[i]->dev_num != dev_num) {
+        pthread_mutex_unlock(&db->lock);
+        return NULL;
+    }
+    struct vmsg_device *dev = db->devices[i];
+    memmove(&db->devices[i], &db->devices[i + 1], (db->ndevices - i - 1) * sizeof(*db->devices));
+    db->ndevices--;
+    pthread_mutex_unlock(&db->lock);
+    if (notify)
+        announce(db, dev_num, VMSG_DEVICE_BUS_STATE_REMOVED);
+    vmsg_device_reset(dev);
+    dev->devbus = NULL;
+    vmsg_info("%s: device %u (%s) removed", db->bus->name, dev_num, dev->desc.name);
+    return dev;
+}
+
+void vmsg_devbus_reset_all(struct vmsg_devbus *db)
+{
+    /* Devices are only removed on this (the bus) thread, so the list can be
+     * walked without db->lock; holding it here would invert the lock order
+     * of a model thread that reports an event (device lock, then db->lock). */
+    for (unsigned i = 0; i < db->ndevices; i++)
+        vmsg_device_reset(db->devices[i]);
+}
+
+/* GET_DEVICES: a window of device numbers as an LSB-first bitmap. The
+ * window is shortened to what fits one message (and to the 16-bit number
+ * space); next_offset names the window holding the next device after it. */
+static void answer_get_devices(struct vmsg_devbus *db, const struct vmsg_get_devices_req *r,
+                               struct vmsg_msg *resp, uint8_t *bitmap)
+{
+    uint32_t fit = (db->bus->wire.max_msg_size - VMSG_HEADER_SIZE - 6) * 8;
+    uint32_t count = r->count;
+    if (count > fit)
+        count = fit & ~7u;
+    if ((uint32_t)r->offset + count > 65536)
+        count = 65536 - r->offset;
+    memset(bitmap, 0, count / 8);
+
+    pthread_mutex_lock(&db->lock);
+    unsigned i = lower_bound(db, r->offset);
+    for (; i < db->ndevices && db->devices[i]->dev_num < (uint32_t)r->offset + count; i++) {
+        uint32_t bit = db->devices[i]->dev_num - r->offset;
+        bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
+    }
+    uint32_t next = i < db->ndevices ? db->devices[i]->dev_num & ~7u : 0;
+    pthread_mutex_unlock(&db->lock);
+
+    resp->u.get_devices_resp.offset = r->offset;
+    resp->u.get_devices_resp.count = (uint16_t)count;
+    resp->u.get_devices_resp.next_offset = (uint16_t)next;
+    resp->u.get_devices_resp.bitmap = bitmap;
+}
+
+static int handle_bus_message(struct vmsg_devbus *db, const struct vmsg_msg *m, uint8_t *scratch)
+{
+    struct vmsg_msg resp = { .hdr.token = m->hdr.token };
+    switch (m->kind) {
+    case VMSG_K_BUS_GET_DEVICES_REQ:
+        resp.kind = VMSG_K_BUS_GET_DEVICES_RESP;
+        answer_get_devices(db, &m->u.get_devices_req, &resp, scratch);
+        break;
+    case VMSG_K_BUS_PING_REQ:
+        resp.kind = VMSG_K_BUS_PING_RESP;
+        resp.u.ping_resp.data = m->u.ping_req.data;
+        break;
+    default:
+        pthread_mutex_lock(&db->lock);
+        db->stats.dropped_unexpected++;
+        pthread_mutex_unlock(&db->lock);
+        vmsg_log_ratelimited(&db->drop_log, VMSG_LOG_WARN, "%s: dropped bus %s %s: not for a device side",
+                             db->bus->name, vmsg_kind_name(m->kind), vmsg_kind_role(m->kind));
+        return 0;
+    }
+    return vmsg_devbus_send(db, &resp);
+}
+
+int vmsg_devbus_handle(struct vmsg_devbus *db, const void *raw, size_t len)
+{
+    struct vmsg_msg m, resp;
+    struct vmsg_problem why;
+    uint8_t scratch[VMSG_LIMIT_MAX_MSG_SIZE];
+
+    pthread_mutex_lock(&db->lock);
+    db->stats.received++;
+    pthread_mutex_unlock(&db->lock);
+    if (vmsg_decode(&db->bus->wire, raw, len, 0, &m, &why) != VMSG_OK) {
+        pthread_mutex_lock(&db->lock);
+        db->stats.dropped_malformed++;
+        pthread_mutex_unlock(&db->lock);
+        vmsg_log_ratelimited(&db->drop_log, VMSG_LOG_WARN, "%s: dropped malformed message: %s: %s",
+                             db->bus->name, vmsg_verdict_name(why.verdict), why.reason);
+        return 0;
+    }
+    if (why.ignored[0])
+        vmsg_debug("%s: %s", db->bus->name, why.ignored);
+    if (vmsg_kind_is_bus(m.kind))
+        return handle_bus_message(db, &m, scratch);
+
+    struct vmsg_device *dev = vmsg_devbus_find(db, m.hdr.dev_num);
+    if (!dev) {
+        pthread_mutex_lock(&db->lock);
+        db->stats.dropped_unexpected++;
+        pthread_mutex_unlock(&db->lock);
+        vmsg_log_ratelimited(&db->drop_log, VMSG_LOG_WARN, "%s: dropped %s for device %u: no such device",
+                             db->bus->name, vmsg_kind_name(m.kind), m.hdr.dev_num);
+        return 0;
+    }
+    if (!vmsg_device_handle(dev, &m, &resp, scratch))
+        return 0;
+    return vmsg_devbus_send(db, &resp);
+}
+
+int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms)
+{
+    uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
+    int handled = 0;
+    int rc = vmsg_bus_wait(db->bus, timeout_ms);
+    if (rc <= 0)
+        return rc;
+    for (;;) {
+        int len = vmsg_bus_recv(db->bus, buf, sizeof(buf));
+        if (len == 0)
+            return handled;
+        if (len == -EMSGSIZE)
+            continue;   /* the bus dropped an oversized message whole */
+        if (len < 0)
+            return len;
+        rc = vmsg_devbus_handle(db, buf, (size_t)len);
+        if (rc < 0)
+            return rc;
+        handled++;
+    }
+}
