@@ -11,11 +11,50 @@
 #define VMSG_TEST_H
 
 #include <CUnit/Basic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/*
+ * A spec conformance bullet (virtio-msg digest section 5) and the test that
+ * checks it. A program that passes a table to vmsg_test_main_report() prints
+ * it with each test's result when run with --conformance-report.
+ */
+struct vmsg_conformance {
+    const char *test;       /* the CUnit test function's name */
+    const char *section;    /* "Message format and limits" */
+    const char *bullet;     /* the requirement, paraphrased */
+};
+
+static inline bool vmsg_test_failed(const char *name)
+{
+    for (CU_pFailureRecord f = CU_get_failure_list(); f; f = f->pNext)
+        if (f->pTest && strcmp(f->pTest->pName, name) == 0)
+            return true;
+    return false;
+}
+
+static inline void vmsg_print_conformance(const struct vmsg_conformance *t)
+{
+    printf("\n%-8s %-34s %-46s %s\n", "result", "section", "test", "requirement");
+    for (; t && t->test; t++)
+        printf("%-8s %-34s %-46s %s\n", vmsg_test_failed(t->test) ? "FAIL" : "pass", t->section,
+               t->test, t->bullet);
+}
+
+static inline int vmsg_test_main_report(int argc, char **argv, void (*register_suites)(void),
+                                        const struct vmsg_conformance *table);
 
 static inline int vmsg_test_main(void (*register_suites)(void))
 {
+    return vmsg_test_main_report(0, NULL, register_suites, NULL);
+}
+
+static inline int vmsg_test_main_report(int argc, char **argv, void (*register_suites)(void),
+                                        const struct vmsg_conformance *table)
+{
+    bool report = argc > 1 && strcmp(argv[1], "--conformance-report") == 0;
     if (CU_initialize_registry() != CUE_SUCCESS) {
         fprintf(stderr, "CUnit: %s\n", CU_get_error_msg());
         return 2;
@@ -31,6 +70,8 @@ static inline int vmsg_test_main(void (*register_suites)(void))
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     unsigned suites_failed = CU_get_number_of_suites_failed();
     unsigned ran = CU_get_number_of_tests_run();
+    if (report)
+        vmsg_print_conformance(table);
     CU_cleanup_registry();
     if (ran == 0) {
         fprintf(stderr, "no test ran\n");
