@@ -19,3 +19,9 @@ tests_unit_test_transport_SOURCES = tests/unit/test_transport.c tests/unit/vmsg_
 tests_unit_test_transport_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_transport_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_transport_LDADD = $(UNIT_LDADD)
+
+# Print the spec conformance bullets each test program checks, with results.
+conformance-report: $(check_PROGRAMS)
+	@for t in tests/unit/test-proto tests/unit/test-transport; do \
+	  ./$$t --conformance-report | sed -n '/^result /,$$p' || exit 1; done
+.PHONY: conformance-report
