@@ -1,0 +1,28 @@
+# lib/xen: the Xen bus. platform.{h,c} is the interface every Xen call goes
+# through; platform_xen.c is its only real implementation on libxen*.
+noinst_LIBRARIES += lib/xen/libvmsgxen.a
+lib_xen_libvmsgxen_a_SOURCES = \
+	lib/xen/platform.h \
+	lib/xen/platform.c \
+	lib/xen/platform_xen.c
+# -iquote instead of -I for lib/: xenctrl.h includes Xen's <xen/platform.h>,
+# which must not resolve to ours.
+lib_xen_libvmsgxen_a_CPPFLAGS = -iquote $(top_srcdir)/lib -I$(top_builddir) \
+	$(XENEVTCHN_CFLAGS) $(XENGNTTAB_CFLAGS) $(XENSTORE_CFLAGS) $(XENCTRL_CFLAGS)
+
+# What a program linking libvmsgxen.a needs after it. platform_xen.c also
+# calls libxentoollog (quiet logger), which comes with the same libxen-dev.
+VMSG_XEN_LIBS = lib/xen/libvmsgxen.a $(XENCTRL_LIBS) $(XENSTORE_LIBS) \
+	$(XENGNTTAB_LIBS) $(XENEVTCHN_LIBS) -lxentoollog
+
+# Unit tests of the platform semantics, against the in-process fake.
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test-platform
+TESTS += tests/unit/test-platform
+tests_unit_test_platform_SOURCES = \
+	tests/unit/test_platform.c \
+	tests/unit/fake_platform.c \
+	tests/unit/fake_platform.h
+tests_unit_test_platform_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_platform_LDADD = lib/xen/libvmsgxen.a $(CUNIT_LIBS)
+endif
