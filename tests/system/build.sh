@@ -1,0 +1,263 @@
+#!/bin/bash
+# tests/system/build.sh ARCH: build the Xen-under-QEMU boot images for one
+# architecture (x86_64 or aarch64) into the cache directory
+#   ${VMSG_QEMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmsg-xen-qemu}/ARCH/
+#
+# Debian bookworm's Xen 4.17 hypervisor, Xen tools, kernel and busybox are
+# fetched with `apt-get download` and unpacked with `dpkg-deb -x` into the
+# cache: nothing is installed on the host, /boot is never touched. The
+# project's programs are built for ARCH (cross-compiled for aarch64 against
+# the unpacked libxen-dev:arm64) in a copy of the source tree in the cache,
+# so the source tree's own build is left alone. They are linked dynamically
+# and their libraries come from the unpacked packages: Debian's static
+# libxenstore.a is built without threads, and without its reader thread a
+# watch event that arrives while a reply is awaited makes libxenstore drop
+# the connection (EINVAL, then EBADF on every later call).
+#
+# Outputs in the cache's ARCH/ directory:
+#   xen, kernel          what QEMU boots (hypervisor, dom0 kernel)
+#   dom0.cpio.gz         dom0 initramfs = dom0-base (busybox, xl, xenstored,
+#                        modules, domU kernel; rebuilt only when the packages
+#                        change) + overlay (project programs, scenarios, the
+#                        domU initramfs; rebuilt every time, in seconds)
+# Environment:
+#   VMSG_QEMU_CACHE      cache directory (see above)
+#   VMSG_IMAGE_TARGET    make target that builds the programs for the images
+#                        (default system-image-progs, see local.mk)
+#   VMSG_OFFLINE=1       never call apt-get; fail if a package is not cached
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+[ $# -eq 1 ] || die "usage: build.sh x86_64|aarch64"
+vmsg_arch "$1"
+A=$ARCH_CACHE
+IMAGE_TARGET=${VMSG_IMAGE_TARGET:-system-image-progs}
+XENBIN=/usr/lib/xen-$VMSG_XENVER/bin
+t_start=$SECONDS
+
+# ---- 0. host tools --------------------------------------------------------
+need_cmd apt-get apt
+need_cmd dpkg-deb dpkg
+need_cmd cpio cpio
+need_cmd gzip gzip
+need_cmd readelf binutils
+need_cmd make make
+need_cmd autoreconf autoconf
+need_cmd aclocal automake
+need_cmd pkg-config pkg-config
+if [ "$ARCH" = x86_64 ]; then
+    need_cmd gcc gcc
+    need_cmd xz xz-utils
+    need_file /usr/include/xenctrl.h libxen-dev
+    need_file /usr/include/yajl/yajl_gen.h libyajl-dev
+else
+    need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+fi
+missing_report
+if [ "$ARCH" = aarch64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    die "arm64 packages are not available to apt: run
+    dpkg --add-architecture arm64 && apt-get update"
+fi
+
+mkdir -p "$A/debs"
+
+# ---- 1. fetch and unpack the Debian packages ------------------------------
+# The kernel metapackage is resolved each time so security updates (ABI
+# bumps) are followed.
+kpkg=$(apt-cache depends "linux-image-$DEB_ARCH:$DEB_ARCH" 2>/dev/null |
+       awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+kpkg=${kpkg%:"$DEB_ARCH"}
+[ -n "$kpkg" ] || die "cannot resolve linux-image-$DEB_ARCH with apt-cache (apt-get update?)"
+KVER=${kpkg#linux-image-}
+PKGS=(xen-hypervisor-$VMSG_XENVER-$DEB_ARCH xen-utils-$VMSG_XENVER xen-utils-common
+      xenstore-utils libxenmisc$VMSG_XENVER libxenstore4 libxengnttab1 libxenevtchn1
+      libxencall1 libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libxentoollog1
+      libxenhypfs1 libyajl2 libc6 libgcc-s1 libuuid1 zlib1g liblzma5 libzstd1 libbz2-1.0
+      liblz4-1 libfdt1 libnl-3-200 libnl-route-3-200 libtinfo6 busybox-static "$kpkg")
+# The cross build links against the target's development packages.
+[ "$ARCH" = aarch64 ] && PKGS+=(libxen-dev libyajl-dev libcunit1-dev libcunit1)
+fetched=0
+for p in "${PKGS[@]}"; do
+    compgen -G "$A/debs/${p}_*.deb" >/dev/null && continue
+    [ "${VMSG_OFFLINE:-0}" = 1 ] && die "package $p:$DEB_ARCH not in $A/debs and VMSG_OFFLINE=1"
+    (cd "$A/debs" && apt-get download -q "$p:$DEB_ARCH" 2>&1 | grep -v -i 'unsandboxed' >&2) ||
+        true
+    compgen -G "$A/debs/${p}_*.deb" >/dev/null ||
+        die "apt-get download $p:$DEB_ARCH failed (network? apt-get update?)"
+    fetched=1
+done
+if [ ! -e "$A/root/.stamp" ] || [ $fetched = 1 ] ||
+   [ -n "$(find "$A/debs" -newer "$A/root/.stamp" -name '*.deb')" ]; then
+    echo "unpacking $(ls "$A/debs" | wc -l) packages into $A/root"
+    rm -rf "$A/root" && mkdir -p "$A/root"
+    for d in "$A"/debs/*.deb; do dpkg-deb -x "$d" "$A/root"; done
+    touch "$A/root/.stamp"
+fi
+R0=$A/root
+MODDIR=$R0/lib/modules/$KVER/kernel/drivers/xen
+[ -d "$MODDIR" ] || die "kernel $KVER has no $MODDIR (stale cache? rm -rf $A/root)"
+
+# ---- 2. boot files --------------------------------------------------------
+if [ "$ARCH" = x86_64 ]; then
+    if [ ! -e "$A/xen" ] || [ "$R0/.stamp" -nt "$A/xen" ]; then
+        zcat "$R0/boot/xen-$VMSG_XENVER-amd64.gz" > "$A/xen"
+        cp "$R0/boot/vmlinuz-$KVER" "$A/kernel"
+        # The domU kernel as an ELF vmlinux, so libxenguest does not un-xz an
+        # 8 MB bzImage inside the emulated dom0 (about 5 s under TCG).
+        off=$(LC_ALL=C grep -abo $'\xfd7zXZ' "$A/kernel" | head -1 | cut -d: -f1)
+        { tail -c +$((off + 1)) "$A/kernel" | xz -dc --single-stream > "$A/vmlinux"; } 2>/dev/null || true
+        [ "$(head -c 4 "$A/vmlinux" | od -An -c | tr -d ' ')" = 177ELF ] ||
+            die "could not extract an ELF vmlinux from $A/kernel"
+    fi
+    DOMU_KERNEL=$A/vmlinux
+else
+    cp -u "$R0/boot/xen-$VMSG_XENVER-arm64" "$A/xen"
+    cp -u "$R0/boot/vmlinuz-$KVER" "$A/kernel"     # arm64 vmlinuz is a raw Image
+    DOMU_KERNEL=$A/kernel
+fi
+
+# ---- 3. base root filesystems (only when the packages changed) -----------
+LIBDIRS="lib/$GNU_TRIPLET usr/lib/$GNU_TRIPLET lib usr/lib"
+copy_lib() { # rootfs soname
+    local r=$1 so=$2 d
+    for d in $LIBDIRS; do
+        if [ -e "$R0/$d/$so" ]; then
+            [ -e "$r/$d/$so" ] && return 0
+            mkdir -p "$r/$d"
+            cp -L "$R0/$d/$so" "$r/$d/$so"
+            copy_needed "$r" "$R0/$d/$so"
+            return 0
+        fi
+    done
+    die "library $so not found in the unpacked packages (add its package to PKGS)"
+}
+copy_needed() { # rootfs elf: its DT_NEEDED libraries, recursively
+    local so
+    for so in $(readelf -d "$2" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+        copy_lib "$1" "$so"
+    done
+}
+copy_bin() { # rootfs path-in-root
+    mkdir -p "$1$(dirname "$2")"
+    cp -L "$R0$2" "$1$2"
+    copy_needed "$1" "$R0$2"
+}
+busybox_root() { # rootfs
+    local r=$1 m
+    mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,lib/modules,var/log}
+    cp "$R0/bin/busybox" "$r/bin/busybox"
+    ln -sf busybox "$r/bin/sh"     # the rest: busybox --install at boot
+    for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs/xenfs; do
+        cp "$MODDIR/$m.ko" "$r/lib/modules/"
+    done
+}
+mkcpio() { # dir output
+    (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -6) > "$2"
+}
+
+if [ ! -e "$A/dom0-base.cpio.gz" ] || [ "$R0/.stamp" -nt "$A/dom0-base.cpio.gz" ] ||
+   [ "$0" -nt "$A/dom0-base.cpio.gz" ]; then
+    echo "building base root filesystems (kernel $KVER)"
+    R=$A/domu-base
+    rm -rf "$R"; busybox_root "$R"
+    mkcpio "$R" "$A/domu-base.cpio.gz"
+
+    R=$A/dom0-base
+    rm -rf "$R"; busybox_root "$R"
+    for b in xl xenstored xenconsoled xen-init-dom0 xenstore-control; do
+        copy_bin "$R" "$XENBIN/$b"
+    done
+    for b in xenstore xenstore-ls xenstore-read xenstore-write xenstore-list xenstore-rm \
+             xenstore-chmod xenstore-exists; do
+        copy_bin "$R" "/usr/bin/$b"
+    done
+    interp=$(readelf -l "$R0$XENBIN/xl" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+    copy_lib "$R" "$(basename "$interp")"
+    [ -e "$R$interp" ] || { mkdir -p "$R$(dirname "$interp")"
+        ln -sf "/lib/$GNU_TRIPLET/$(basename "$interp")" "$R$interp"; }
+    copy_lib "$R" libgcc_s.so.1      # dlopen()ed by glibc for pthread_cancel
+    cp -a "$R0/etc/xen/." "$R/etc/xen/" 2>/dev/null || true
+    mkdir -p "$R"/etc/xen/scripts "$R"/var/lib/xen "$R"/var/log/xen/console "$R"/var/lock \
+             "$R"/var/run "$R"/boot
+    cp "$DOMU_KERNEL" "$R/boot/domu-kernel"
+    mkcpio "$R" "$A/dom0-base.cpio.gz"
+fi
+
+# ---- 4. the project's programs, for ARCH ---------------------------------
+# A copy of the source tree: the tree itself may be configured in place,
+# which forbids a second (VPATH) build from it.
+B=$A/build
+mkdir -p "$B" "$A/bin"
+if git -C "$TOP_SRCDIR" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$TOP_SRCDIR" ls-files -z -c -o --exclude-standard
+else
+    (cd "$TOP_SRCDIR" && find . -type f ! -name '*.o' ! -name '*.a' ! -name Makefile \
+        ! -name config.status ! -name config.h ! -name config.log ! -path './autom4te.cache/*' \
+        ! -path '*/.deps/*' -print0)
+fi | { (cd "$TOP_SRCDIR" && tar --null -T - -cf - 2>/dev/null) || true; } | tar -C "$B" -xf -
+
+if [ ! -e "$B/config.status" ]; then
+    echo "configuring the $ARCH build in $B"
+    (cd "$B" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed in $B"
+    cfg=(--disable-dependency-tracking)
+    if [ "$ARCH" = x86_64 ]; then
+        cfg+=(--without-cunit)
+    else
+        # pkg-config answers from the unpacked arm64 development packages.
+        PKGCONF=$A/bin/aarch64-linux-gnu-pkg-config
+        printf '%s\n' '#!/bin/sh' "PKG_CONFIG_SYSROOT_DIR=$R0" \
+            "PKG_CONFIG_LIBDIR=$R0/usr/lib/aarch64-linux-gnu/pkgconfig:$R0/usr/share/pkgconfig" \
+            'export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR' 'exec pkg-config "$@"' > "$PKGCONF"
+        chmod +x "$PKGCONF"
+        L=$R0/usr/lib/aarch64-linux-gnu
+        cfg+=(--host=aarch64-linux-gnu CC=aarch64-linux-gnu-gcc PKG_CONFIG="$PKGCONF"
+              CPPFLAGS="-isystem $R0/usr/include"
+              LDFLAGS="-L$L -Wl,-rpath-link,$L -Wl,-rpath-link,$R0/lib/aarch64-linux-gnu")
+    fi
+    (cd "$B" && ./configure -q "${cfg[@]}" > "$B/configure.out" 2>&1) ||
+        { tail -20 "$B/configure.out" >&2; die "configure failed (log: $B/config.log)"; }
+fi
+make -C "$B" -s -j"$(nproc)" "$IMAGE_TARGET" > "$B/make.out" 2>&1 ||
+    { tail -30 "$B/make.out" >&2; die "building the programs for $ARCH failed (make $IMAGE_TARGET in $B)"; }
+progs=$(make -C "$B" -s print-system-image-progs)
+
+# ---- 5. overlays: programs, scenarios, init scripts ----------------------
+STRIP=strip
+[ "$ARCH" = aarch64 ] && STRIP=aarch64-linux-gnu-strip
+overlay() { # rootfs init-script base-rootfs
+    local r=$1 p so interp
+    rm -rf "$r"
+    mkdir -p "$r/usr/local/bin" "$r/scenarios"
+    for p in $progs; do
+        [ -x "$B/$p" ] || die "$B/$p was not built"
+        $STRIP -o "$r/usr/local/bin/$(basename "$p")" "$B/$p"
+        interp=$(readelf -l "$B/$p" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+        [ -n "$interp" ] || continue
+        # The loader and libraries the base image lacks, from the packages.
+        # libgcc_s is dlopen()ed by glibc's pthread_cancel (xs_close does).
+        for so in $(readelf -d "$B/$p" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p') \
+                  "$(basename "$interp")" libgcc_s.so.1; do
+            [ -n "$(find "$3" -name "$so" -print -quit)" ] || copy_lib "$r" "$so"
+        done
+        if [ ! -e "$3$interp" ] && [ ! -e "$r$interp" ]; then
+            mkdir -p "$r$(dirname "$interp")"
+            ln -sf "/lib/$GNU_TRIPLET/$(basename "$interp")" "$r$interp"
+        fi
+    done
+    cp -r "$SYSTEM_DIR/scenarios/." "$r/scenarios/"
+    cp "$SYSTEM_DIR/guest/functions.sh" "$r/scenarios/functions.sh"
+    cp "$2" "$r/init"
+    chmod +x "$r/init"
+}
+overlay "$A/domu-overlay" "$SYSTEM_DIR/guest/domu-init.sh" "$A/domu-base"
+mkcpio "$A/domu-overlay" "$A/domu-overlay.cpio.gz"
+overlay "$A/dom0-overlay" "$SYSTEM_DIR/guest/dom0-init.sh" "$A/dom0-base"
+mkdir -p "$A/dom0-overlay/boot"
+# One gzip stream for the domU: libxenguest gunzips a PV ramdisk itself and
+# stops after the first stream (the kernel would take concatenated ones).
+{ zcat "$A/domu-base.cpio.gz"; zcat "$A/domu-overlay.cpio.gz"; } | gzip -1 \
+    > "$A/dom0-overlay/boot/domu.cpio.gz"
+mkcpio "$A/dom0-overlay" "$A/dom0-overlay.cpio.gz"
+# Concatenated compressed cpio archives are one initramfs to Linux.
+cat "$A/dom0-base.cpio.gz" "$A/dom0-overlay.cpio.gz" > "$A/dom0.cpio.gz"
+echo "built $ARCH images in $A ($((SECONDS - t_start)) s): programs: $(echo $progs | xargs -n1 basename | tr '\n' ' ')"

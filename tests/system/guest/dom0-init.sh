@@ -1,0 +1,102 @@
+#!/bin/sh
+# dom0 /init of the system-test image: start Xen's daemons, then run the
+# scenario named on the command line (vmsg.scenario=NAME) from
+# /scenarios/NAME/dom0.sh and print VMSG-PASS or VMSG-FAIL, then end the VM.
+. /scenarios/functions.sh
+mount_basics
+SCENARIO=$(scenario_name)
+CURRENT_STEP="boot"
+DOMU_LOG=/var/log/xen/console/guest-domu.log
+echo "VMSG-DOM0-INIT uptime=$(uptime_s) arch=$(uname -m) scenario=$SCENARIO"
+
+finish() {
+    echo "VMSG-FINISH rc=$1 uptime=$(uptime_s)"
+    if [ "$(uname -m)" = x86_64 ]; then
+        # QEMU's isa-debug-exit at port 0xf4 ends the run with (v << 1) | 1.
+        printf "\\$(printf %o "$1")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+    fi
+    sleep 1
+    poweroff -f
+}
+
+# step TEXT: announce the next step (the runner reports the last one).
+step() {
+    CURRENT_STEP="$*"
+    echo "VMSG-STEP $* (uptime=$(uptime_s))"
+}
+
+# fail TEXT: end the scenario as failed, with what we know.
+fail() {
+    echo "VMSG-FAIL $SCENARIO: step '$CURRENT_STEP': $*"
+    if [ -f "$DOMU_LOG" ]; then
+        echo "---- domU console"; tail -n 40 "$DOMU_LOG"; echo "---- end domU console"
+    fi
+    xl list 2>&1
+    finish 1
+}
+
+# domu_create [paused]: create the domU running /scenarios/$SCENARIO/domu.sh.
+# Sets DOMID. Extra xl.cfg lines can be put in DOMU_CFG_EXTRA.
+domu_create() {
+    local kind=pvh mem=192 opt=
+    [ "$(uname -m)" = x86_64 ] && kind=pv mem=160
+    [ "$1" = paused ] && opt=-p
+    cat > /etc/xen/domu.cfg <<CFG
+name = "domu"
+type = "$kind"
+kernel = "/boot/domu-kernel"
+ramdisk = "/boot/domu.cpio.gz"
+extra = "console=hvc0 rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
+memory = $mem
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "preserve"
+${DOMU_CFG_EXTRA:-}
+CFG
+    xl create $opt /etc/xen/domu.cfg > /tmp/xl-create.log 2>&1 ||
+        { cat /tmp/xl-create.log; fail "xl create"; }
+    DOMID=$(xl domid domu) || fail "xl domid"
+    echo "domU is dom$DOMID"
+}
+
+# domu_wait MARKER [SECONDS]: wait for MARKER on the domU console; a
+# VMSG-DOMU-FAIL line there fails at once.
+domu_wait() {
+    local n=$(( ${2:-120} * 2 ))
+    while [ $n -gt 0 ]; do
+        grep -q "$1" "$DOMU_LOG" 2>/dev/null && return 0
+        if grep -q "VMSG-DOMU-FAIL" "$DOMU_LOG" 2>/dev/null; then
+            fail "domU: $(grep -m1 VMSG-DOMU-FAIL "$DOMU_LOG")"
+        fi
+        sleep 0.5
+        n=$((n - 1))
+    done
+    fail "no '$1' on the domU console within ${2:-120} s"
+}
+
+domu_console() {
+    echo "---- domU console"; cat "$DOMU_LOG" 2>/dev/null; echo "---- end domU console"
+}
+
+[ -n "$SCENARIO" ] || fail "no vmsg.scenario= on the kernel command line"
+[ -f "/scenarios/$SCENARIO/dom0.sh" ] || fail "no scenario '$SCENARIO' in the image"
+
+step "load Xen modules"
+load_xen_modules
+for n in evtchn gntdev gntalloc privcmd xenbus; do
+    [ -c /dev/xen/$n ] || fail "/dev/xen/$n missing"
+done
+step "start xenstored, xen-init-dom0, xenconsoled"
+mkdir -p /run/xen /run/xenstored /var/run/xen /var/log/xen/console
+xenstored --pid-file=/run/xenstored.pid || fail xenstored
+xen-init-dom0 > /tmp/xen-init-dom0.log 2>&1 || { cat /tmp/xen-init-dom0.log; fail xen-init-dom0; }
+xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console ||
+    fail xenconsoled
+step "xl info"
+xl info > /tmp/xl-info.log 2>&1 || { cat /tmp/xl-info.log; fail "xl info"; }
+grep -E '^(xen_version|xen_caps|total_memory|free_memory)' /tmp/xl-info.log
+
+step "scenario $SCENARIO"
+. "/scenarios/$SCENARIO/dom0.sh"
+echo "VMSG-PASS $SCENARIO"
+finish 0

@@ -1,0 +1,115 @@
+#!/bin/bash
+# tests/system/run.sh ARCH SCENARIO: boot the images build.sh made for ARCH
+# under QEMU (TCG) and run one scenario. Exit 0 only if dom0 printed
+# "VMSG-PASS SCENARIO". On failure (including a hang, killed at the timeout)
+# print the failing step and the last serial lines.
+#
+# Environment: VMSG_QEMU_CACHE (see build.sh), VMSG_TIMEOUT (seconds per boot,
+# default 300 or the scenario's own `timeout` file), VMSG_TAIL (lines of
+# serial log shown on failure, default 60).
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+[ $# -eq 2 ] || die "usage: run.sh x86_64|aarch64 SCENARIO"
+vmsg_arch "$1"
+SCENARIO=$2
+A=$ARCH_CACHE
+SDIR=$SYSTEM_DIR/scenarios/$SCENARIO
+[ -f "$SDIR/dom0.sh" ] || die "no scenario '$SCENARIO' (have: $(vmsg_scenarios | tr '\n' ' '))"
+TIMEOUT=${VMSG_TIMEOUT:-$(cat "$SDIR/timeout" 2>/dev/null || echo 300)}
+TAIL=${VMSG_TAIL:-60}
+
+need_cmd "$QEMU_SYSTEM" "$QEMU_PKG"
+need_cmd timeout coreutils
+missing_report
+for f in xen kernel dom0.cpio.gz; do
+    [ -e "$A/$f" ] || die "missing $A/$f: build the images first with
+    bash $SYSTEM_DIR/build.sh $ARCH      (or: make system-check)"
+done
+
+LOGDIR=$A/logs
+mkdir -p "$LOGDIR"
+LOG=$LOGDIR/$SCENARIO.log
+PIDFILE=$LOGDIR/$SCENARIO.qemu.pid
+rm -f "$PIDFILE"
+
+if [ "$ARCH" = x86_64 ]; then
+    # smap=0: QEMU's SMAP emulation and Xen's PV guest-stack writes make the
+    # PV dom0 crash (docs/xen-qemu-ci.md). No Xen "noreboot": a panic must
+    # end the run (-no-reboot), not hang it.
+    XEN_CMD="console=com1 com1=115200,8n1 dom0_mem=384M,max:384M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot smap=0"
+    DOM0_CMD="console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
+    QEMU=("$QEMU_SYSTEM" -machine pc -cpu max -smp 2 -m 1024
+          -device isa-debug-exit,iobase=0xf4,iosize=0x04
+          -kernel "$A/xen" -append "$XEN_CMD"
+          -initrd "$A/kernel $DOM0_CMD,$A/dom0.cpio.gz")
+else
+    # The DTB sits at RAM base + 128 MiB: modules are loaded above it.
+    XEN_CMD="console=dtuart dom0_mem=512M,max:512M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot"
+    DOM0_CMD="console=hvc0 earlycon=xenboot rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
+    QEMU=("$QEMU_SYSTEM" -machine virt,virtualization=on,gic-version=3 -cpu cortex-a57
+          -smp 2 -m 1536 -kernel "$A/xen" -append "$XEN_CMD"
+          -device "guest-loader,addr=0x50000000,kernel=$A/kernel,bootargs=$DOM0_CMD"
+          -device "guest-loader,addr=0x58000000,initrd=$A/dom0.cpio.gz")
+fi
+QEMU+=(-nodefaults -display none -no-reboot -monitor none -serial stdio
+       -pidfile "$PIDFILE")
+
+# Timestamp every serial line with the seconds since QEMU started.
+t0=${EPOCHREALTIME/./}
+stamp() {
+    local line now ms
+    echo "$BASHPID" > "$LOG.stamp-pid"
+    while IFS= read -r line; do
+        while [[ $line == *$'\r' ]]; do line=${line%$'\r'}; done
+        now=${EPOCHREALTIME/./}
+        ms=$(( (now - t0) / 1000 ))
+        printf '[%4d.%03d] %s\n' $((ms / 1000)) $((ms % 1000)) "$line"
+    done
+}
+
+kill_qemu() {
+    local pid
+    pid=$(cat "$PIDFILE" 2>/dev/null) || return 0
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null
+        sleep 1
+        kill -9 "$pid" 2>/dev/null
+    fi
+}
+
+echo "+ ${QEMU[*]}" > "$LOG.cmd"
+timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null > >(stamp > "$LOG") 2>&1 &
+TPID=$!
+trap 'kill "$TPID" 2>/dev/null; kill_qemu; exit 130' INT TERM
+wait "$TPID"
+QRC=$?
+trap - INT TERM
+kill_qemu      # timeout already killed it; make sure, by its own pid
+# Let the stamper write the last lines before the log is judged.
+spid=$(cat "$LOG.stamp-pid" 2>/dev/null)
+for _ in $(seq 50); do
+    [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null || break
+    sleep 0.1
+done
+rm -f "$LOG.stamp-pid"
+elapsed=$(tail -n 1 "$LOG" 2>/dev/null | sed -nE 's/^\[ *([0-9.]+)\].*/\1/p')
+
+if grep -qE "VMSG-PASS $SCENARIO"$'\r*$' "$LOG"; then
+    echo "PASS $ARCH $SCENARIO (${elapsed:-?} s, log $LOG)"
+    exit 0
+fi
+if [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
+    why="TIMEOUT: killed after $TIMEOUT s"
+elif grep -q "VMSG-FAIL" "$LOG"; then
+    why=$(grep -m1 "VMSG-FAIL" "$LOG" | sed -E 's/^\[[ 0-9.]+\] //')
+else
+    why="no pass marker (QEMU exit status $QRC)"
+fi
+echo "FAIL $ARCH $SCENARIO (${elapsed:-?} s): $why"
+laststep=$(grep "VMSG-STEP" "$LOG" | tail -n 1 | sed -E 's/^\[[ 0-9.]+\] //')
+echo "  last step: ${laststep:-none (dom0 /init did not start: see the Xen/kernel lines)}"
+grep -E "Panic|panic|BUG|crashed|FAIL" "$LOG" | grep -v "VMSG-FAIL" | head -n 5 | sed 's/^/  /'
+echo "  ---- last $TAIL serial lines ($LOG)"
+tail -n "$TAIL" "$LOG" | sed 's/^/  | /'
+exit 1
