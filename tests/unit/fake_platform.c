@@ -1124,14 +1124,14 @@ out_free:
     return vmsg_plat_fail(p, rc, "gntshr share %u pages", count);
 }
 
-/* A grant whose sharer is done and that nobody maps any more is free again. */
+/*
+ * A grant whose sharer is done and that nobody maps any more is free again.
+ * Its memfd was closed by the share; mappings keep their own reference.
+ */
 static void grant_release(struct fx_grant *g)
 {
-    if (g->ended && g->maps == 0) {
-        int fd = g->memfd;
+    if (g->ended && g->maps == 0)
         memset(g, 0, sizeof(*g));
-        (void)fd;   /* the share closed it; mappings keep the memory */
-    }
 }
 
 static void unshare(struct fx_handle *h, struct fx_area *a)

@@ -1,6 +1,6 @@
 /*
  * tests/system/progs/probe.h: helpers shared by the system-test programs
- * that run inside the Xen-under-QEMU guests (see tests/system/README.md).
+ * that run inside the Xen-under-QEMU guests (see docs/xen-qemu-ci.md).
  *
  * They print one line per step so a failing step can be found in the serial
  * log, and bound every wait: a guest program must fail, never hang.
