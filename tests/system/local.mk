@@ -37,4 +37,9 @@ cross-check-arm64:
 	bash $(srcdir)/tests/system/cross-check-arm64.sh
 
 .PHONY: system-check cross-check-arm64 system-image-progs print-system-image-progs
-EXTRA_DIST += tests/system
+# Scenarios are whole directories (scripts only); the rest is listed so a
+# dist made from an in-tree build carries no objects.
+EXTRA_DIST += tests/system/build.sh tests/system/common.sh tests/system/run.sh \
+	tests/system/system-check.sh tests/system/cross-check-arm64.sh \
+	tests/system/qemu-aarch64-run.sh tests/system/guest/dom0-init.sh \
+	tests/system/guest/domu-init.sh tests/system/guest/functions.sh tests/system/scenarios
