@@ -1,0 +1,131 @@
+/*
+ * backend/devices/rng.c: virtio-rng (device type 4): one request queue
+ * whose writable buffers are filled from getrandom().
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/random.h>
+
+#include "devices_internal.h"
+#include "util/vmsg_log.h"
+
+#define RNG_QUEUE_SIZE 256
+
+struct rng {
+    struct vmsg_vq_dev vq;
+    bool live;
+};
+
+/* Fill one segment; getrandom() may return short for large requests. */
+static size_t fill(uint8_t *p, size_t len)
+{
+    static struct vmsg_ratelimit rl = VMSG_RATELIMIT_INIT;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = getrandom(p + done, len - done, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            vmsg_log_ratelimited(&rl, VMSG_LOG_WARN, "rng: getrandom failed: %m");
+            break;
+        }
+        done += (size_t)n;
+    }
+    return done;
+}
+
+static void rng_notify(struct vmsg_device *dev, uint32_t index)
+{
+    struct rng *r = dev->model;
+    struct vmsg_vq_elem *e;
+    bool used = false;
+    int rc;
+
+    if (index != 0 || !r->live)
+        return;
+    do {
+        vmsg_vq_disable_notify(&r->vq);
+        while ((rc = vmsg_vq_pop(&r->vq, 0, &e)) > 0) {
+            uint32_t written = 0;
+            for (uint32_t k = e->nread; k < e->nread + e->nwrite; k++) {
+                size_t got = fill(e->seg[k].ptr, e->seg[k].len);
+                written += (uint32_t)got;
+                if (got < e->seg[k].len)
+                    break;
+            }
+            vmsg_vq_push(&r->vq, e, written);
+            used = true;
+        }
+        if (rc < 0)
+            break;
+    } while (vmsg_vq_enable_notify(&r->vq));
+    if (used && vmsg_vq_should_notify(&r->vq))
+        vmsg_device_notify_used(dev, 0);
+}
+
+static int rng_queue_enable(struct vmsg_device *dev, uint32_t index)
+{
+    struct rng *r = dev->model;
+    int rc = vmsg_model_vq_init(dev, index, &r->vq);
+    r->live = rc == 0;
+    return rc;
+}
+
+static void rng_queue_reset(struct vmsg_device *dev, uint32_t index)
+{
+    struct rng *r = dev->model;
+    if (r->live)
+        vmsg_vq_dev_destroy(&r->vq);
+    r->live = false;
+}
+
+static void rng_read_config(struct vmsg_device *dev, uint32_t off, uint8_t *buf, uint32_t len)
+{
+    /* No config space. */
+}
+
+static void rng_destroy(struct vmsg_device *dev)
+{
+    struct rng *r = dev->model;
+    rng_queue_reset(dev, 0);
+    free(r);
+}
+
+static const struct vmsg_device_ops rng_ops = {
+    .read_config = rng_read_config,
+    .queue_enable = rng_queue_enable,
+    .queue_reset = rng_queue_reset,
+    .queue_notify = rng_notify,
+    .destroy = rng_destroy,
+};
+
+static int rng_create(struct vmsg_device *dev, const struct vmsg_param *p, unsigned n)
+{
+    static const char *const known[] = { NULL };
+    const struct vmsg_device_desc desc = {
+        .name = "rng",
+        .device_id = VIRTIO_ID_RNG,
+        .vendor_id = VMSG_VENDOR_ID_XEN,
+        .features = VMSG_VIRTQ_DEVICE_FEATURES,
+        .config_size = 0,
+        .num_queues = 1,
+        .queue_max_size = RNG_QUEUE_SIZE,
+    };
+    struct rng *r;
+    int rc;
+
+    if ((rc = vmsg_params_check("rng", p, n, known)) < 0)
+        return rc;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return -ENOMEM;
+    rc = vmsg_device_init(dev, &desc, &rng_ops, r);
+    if (rc < 0)
+        free(r);
+    return rc;
+}
+
+const struct vmsg_model_type vmsg_model_rng = {
+    .name = "rng",
+    .create = rng_create,
+};

@@ -1,0 +1,322 @@
+/*
+ * frontend-shim/drivers/drv_blk.c: virtio-blk driver with one or more
+ * request queues. A request is a readable 16-byte header, data in 4 KiB
+ * bounce buffers of bus memory, and a writable status byte.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drv_common.h"
+#include "proto/vmsg_le.h"
+
+#define VIRTIO_ID_BLOCK             2
+#define VIRTIO_BLK_F_SEG_MAX        2
+#define VIRTIO_BLK_F_RO             5
+#define VIRTIO_BLK_F_BLK_SIZE       6
+#define VIRTIO_BLK_F_FLUSH          9
+#define VIRTIO_BLK_F_TOPOLOGY       10
+#define VIRTIO_BLK_F_MQ             12
+#define VIRTIO_BLK_F_DISCARD        13
+#define VIRTIO_BLK_F_WRITE_ZEROES   14
+
+#define VIRTIO_BLK_T_IN             0
+#define VIRTIO_BLK_T_OUT            1
+#define VIRTIO_BLK_T_FLUSH          4
+#define VIRTIO_BLK_T_GET_ID         8
+#define VIRTIO_BLK_T_DISCARD        11
+#define VIRTIO_BLK_T_WRITE_ZEROES   13
+#define VIRTIO_BLK_S_OK             0
+#define VIRTIO_BLK_S_UNSUPP         2
+
+#define SECTOR          512u
+#define CHUNK           4096u
+#define QUEUE_SIZE      128u
+#define MAX_TRANSFER    (1u << 20)
+
+struct vmsg_blk {
+    struct drv_common c;
+    uint64_t capacity;
+    uint32_t blk_size;
+    uint32_t max_segs;          /* data segments per request */
+};
+
+struct vmsg_blk_req {
+    struct drv_chain ch;
+    struct drv_buf hdr;         /* header at 0, status byte at 16 */
+    uint32_t type;
+    void *in;                   /* where read data goes */
+    uint32_t in_len;
+    unsigned ndata;
+    struct drv_buf data[];
+};
+
+static void req_free(struct vmsg_blk *b, struct vmsg_blk_req *r)
+{
+    for (unsigned i = 0; i < r->ndata; i++)
+        drv_buf_free(&b->c, &r->data[i]);
+    drv_buf_free(&b->c, &r->hdr);
+    free(r);
+}
+
+/* Build and submit one request. `out` (out_len bytes) is what the device
+ * reads after the header; in_len bytes come back into `in`. */
+static int req_start(struct vmsg_blk *b, unsigned q, uint32_t type, uint64_t sector,
+                     const void *out, uint32_t out_len, void *in, uint32_t in_len,
+                     struct vmsg_blk_req **res)
+{
+    uint32_t data_len = out_len ? out_len : in_len;
+    unsigned nchunks = (data_len + CHUNK - 1) / CHUNK;
+    struct vmsg_vq_buf bufs[2 + MAX_TRANSFER / CHUNK];
+    struct vmsg_blk_req *r;
+    unsigned n = 0;
+    int rc;
+
+    if ((out_len && in_len) || data_len > MAX_TRANSFER || nchunks > b->max_segs)
+        return -EINVAL;
+    r = calloc(1, sizeof(*r) + nchunks * sizeof(r->data[0]));
+    if (!r)
+        return -ENOMEM;
+    r->type = type;
+    r->in = in;
+    r->in_len = in_len;
+    if ((rc = drv_buf_alloc(&b->c, 32, &r->hdr)) < 0)
+        goto err;
+    vmsg_put_le32(r->hdr.ptr, type);
+    vmsg_put_le32(r->hdr.ptr + 4, 0);
+    vmsg_put_le64(r->hdr.ptr + 8, sector);
+    r->hdr.ptr[16] = 0xff;      /* not a status the device can mean */
+    bufs[n++] = (struct vmsg_vq_buf){ r->hdr.addr, 16, false };
+    for (; r->ndata < nchunks; r->ndata++) {
+        uint32_t off = r->ndata * CHUNK;
+        uint32_t len = data_len - off < CHUNK ? data_len - off : CHUNK;
+        if ((rc = drv_buf_alloc(&b->c, len, &r->data[r->ndata])) < 0)
+            goto err;
+        if (out_len)
+            memcpy(r->data[r->ndata].ptr, (const uint8_t *)out + off, len);
+        bufs[n++] = (struct vmsg_vq_buf){ r->data[r->ndata].addr, len, in_len != 0 };
+    }
+    bufs[n++] = (struct vmsg_vq_buf){ r->hdr.addr + 16, 1, true };
+    if ((rc = drv_submit(&b->c, q, bufs, n, &r->ch)) < 0)
+        goto err;
+    *res = r;
+    return 0;
+err:
+    req_free(b, r);
+    return rc;
+}
+
+int vmsg_blk_wait(struct vmsg_blk *b, struct vmsg_blk_req *r)
+{
+    int rc = drv_wait(&b->c, &r->ch, VMSG_DRIVERS_TIMEOUT_MS);
+    if (rc == 0) {
+        /* One read of the status: the device could still change it. */
+        uint8_t status = __atomic_load_n(&r->hdr.ptr[16], __ATOMIC_RELAXED);
+        if (status == VIRTIO_BLK_S_OK) {
+            uint32_t got = r->ch.used_len ? r->ch.used_len - 1 : 0;
+            if (r->type == VIRTIO_BLK_T_IN && got < r->in_len)
+                rc = -EIO;      /* short data with an OK status */
+            for (unsigned i = 0; rc == 0 && r->in && i < r->ndata; i++)
+                memcpy((uint8_t *)r->in + i * CHUNK, r->data[i].ptr, r->data[i].len);
+        } else {
+            rc = status == VIRTIO_BLK_S_UNSUPP ? -ENOTSUP : -EIO;
+        }
+    }
+    req_free(b, r);
+    return rc;
+}
+
+static int req_sync(struct vmsg_blk *b, unsigned q, uint32_t type, uint64_t sector,
+                    const void *out, uint32_t out_len, void *in, uint32_t in_len)
+{
+    struct vmsg_blk_req *r;
+    int rc = req_start(b, q, type, sector, out, out_len, in, in_len, &r);
+    return rc < 0 ? rc : vmsg_blk_wait(b, r);
+}
+
+int vmsg_blk_start(struct vmsg_blk *b, unsigned q, bool write, uint64_t sector, void *buf,
+                   uint32_t nsectors, struct vmsg_blk_req **out)
+{
+    uint64_t len = (uint64_t)nsectors * SECTOR;
+    if (len > vmsg_blk_max_transfer(b))
+        return -EINVAL;
+    return write ? req_start(b, q, VIRTIO_BLK_T_OUT, sector, buf, (uint32_t)len, NULL, 0, out) :
+                   req_start(b, q, VIRTIO_BLK_T_IN, sector, NULL, 0, buf, (uint32_t)len, out);
+}
+
+static int check_range(struct vmsg_blk *b, uint64_t sector, uint64_t nsectors)
+{
+    return sector <= b->capacity && nsectors <= b->capacity - sector ? 0 : -ERANGE;
+}
+
+static int rw(struct vmsg_blk *b, unsigned q, bool write, uint64_t sector, uint8_t *buf,
+              uint32_t nsectors)
+{
+    uint32_t per = (uint32_t)(vmsg_blk_max_transfer(b) / SECTOR);
+    int rc;
+
+    if ((rc = check_range(b, sector, nsectors)) < 0)
+        return rc;
+    if (write && vmsg_blk_read_only(b))
+        return -EROFS;
+    while (nsectors) {
+        uint32_t n = nsectors < per ? nsectors : per;
+        struct vmsg_blk_req *r;
+        if ((rc = vmsg_blk_start(b, q, write, sector, buf, n, &r)) < 0 ||
+            (rc = vmsg_blk_wait(b, r)) < 0)
+            return rc;
+        sector += n;
+        buf += (size_t)n * SECTOR;
+        nsectors -= n;
+    }
+    return 0;
+}
+
+int vmsg_blk_read(struct vmsg_blk *b, unsigned q, uint64_t sector, void *buf, uint32_t nsectors)
+{
+    return rw(b, q, false, sector, buf, nsectors);
+}
+
+int vmsg_blk_write(struct vmsg_blk *b, unsigned q, uint64_t sector, const void *buf,
+                   uint32_t nsectors)
+{
+    /* rw() only reads from buf when writing. */
+    return rw(b, q, true, sector, (uint8_t *)(uintptr_t)buf, nsectors);
+}
+
+int vmsg_blk_flush(struct vmsg_blk *b, unsigned q)
+{
+    if (!drv_has(&b->c, VIRTIO_BLK_F_FLUSH))
+        return 0;   /* write-through: every write was already on disk */
+    return req_sync(b, q, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, NULL, 0);
+}
+
+static int range_op(struct vmsg_blk *b, unsigned q, uint32_t type, unsigned feature,
+                    uint64_t sector, uint32_t nsectors)
+{
+    uint8_t seg[16];
+    int rc;
+
+    if (!drv_has(&b->c, feature))
+        return -ENOTSUP;
+    if ((rc = check_range(b, sector, nsectors)) < 0)
+        return rc;
+    vmsg_put_le64(seg, sector);
+    vmsg_put_le32(seg + 8, nsectors);
+    vmsg_put_le32(seg + 12, 0);
+    return req_sync(b, q, type, 0, seg, sizeof(seg), NULL, 0);
+}
+
+int vmsg_blk_discard(struct vmsg_blk *b, unsigned q, uint64_t sector, uint32_t nsectors)
+{
+    return range_op(b, q, VIRTIO_BLK_T_DISCARD, VIRTIO_BLK_F_DISCARD, sector, nsectors);
+}
+
+int vmsg_blk_write_zeroes(struct vmsg_blk *b, unsigned q, uint64_t sector, uint32_t nsectors)
+{
+    return range_op(b, q, VIRTIO_BLK_T_WRITE_ZEROES, VIRTIO_BLK_F_WRITE_ZEROES, sector, nsectors);
+}
+
+int vmsg_blk_get_id(struct vmsg_blk *b, char id[21])
+{
+    memset(id, 0, 21);
+    return req_sync(b, 0, VIRTIO_BLK_T_GET_ID, 0, NULL, 0, id, 20);
+}
+
+uint64_t vmsg_blk_capacity(const struct vmsg_blk *b)
+{
+    return b->capacity;
+}
+
+bool vmsg_blk_read_only(const struct vmsg_blk *b)
+{
+    return drv_has(&b->c, VIRTIO_BLK_F_RO);
+}
+
+unsigned vmsg_blk_num_queues(const struct vmsg_blk *b)
+{
+    return b->c.nvqs;
+}
+
+uint32_t vmsg_blk_block_size(const struct vmsg_blk *b)
+{
+    return b->blk_size;
+}
+
+size_t vmsg_blk_max_transfer(const struct vmsg_blk *b)
+{
+    return (size_t)b->max_segs * CHUNK;
+}
+
+int vmsg_blk_open(struct vmsg_drvbus *db, uint16_t dev_num, unsigned want_queues,
+                  struct vmsg_blk **out)
+{
+    const uint64_t wanted = VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
+        VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
+        VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) | VIRTIO_BIT(VIRTIO_BLK_F_MQ) |
+        VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+    uint8_t cfg[36];
+    unsigned nq = 1;
+    struct vmsg_blk *b;
+    int rc;
+
+    if (want_queues == 0)
+        return -EINVAL;
+    b = calloc(1, sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    /* The queue count lives in config, readable only after FEATURES_OK;
+     * a first pass learns it, the real start uses it. */
+    if (want_queues > 1) {
+        struct drv_common tmp;
+        rc = drv_start(&tmp, db, dev_num, VIRTIO_ID_BLOCK, wanted, 1, QUEUE_SIZE);
+        if (rc < 0)
+            goto err;
+        if (drv_has(&tmp, VIRTIO_BLK_F_MQ) &&
+            vmsg_drv_read_config(&tmp.dev, 34, cfg + 34, 2) == 0) {
+            nq = vmsg_get_le16(cfg + 34);
+            if (nq == 0)
+                nq = 1;
+            if (nq > want_queues)
+                nq = want_queues;
+            if (nq > tmp.dev.info.max_virtqueues)
+                nq = tmp.dev.info.max_virtqueues;
+        }
+        drv_stop(&tmp);
+    }
+    if ((rc = drv_start(&b->c, db, dev_num, VIRTIO_ID_BLOCK, wanted, nq, QUEUE_SIZE)) < 0)
+        goto err;
+    if ((rc = vmsg_drv_read_config(&b->c.dev, 0, cfg, 24)) < 0)
+        goto err_stop;
+    b->capacity = vmsg_get_le64(cfg);
+    b->blk_size = drv_has(&b->c, VIRTIO_BLK_F_BLK_SIZE) ? vmsg_get_le32(cfg + 20) : SECTOR;
+    /* Bounded by our ring (header + status take two descriptors) and by
+     * what the device says it takes. */
+    b->max_segs = b->c.vqs[0].size - 2;
+    if (drv_has(&b->c, VIRTIO_BLK_F_SEG_MAX)) {
+        uint32_t seg_max = vmsg_get_le32(cfg + 12);
+        if (seg_max && seg_max < b->max_segs)
+            b->max_segs = seg_max;
+    }
+    if (b->max_segs > MAX_TRANSFER / CHUNK)
+        b->max_segs = MAX_TRANSFER / CHUNK;
+    if (b->max_segs == 0) {
+        rc = -EIO;
+        goto err_stop;
+    }
+    *out = b;
+    return 0;
+err_stop:
+    drv_stop(&b->c);
+err:
+    free(b);
+    return rc;
+}
+
+void vmsg_blk_close(struct vmsg_blk *b)
+{
+    if (!b)
+        return;
+    drv_stop(&b->c);
+    free(b);
+}
