@@ -80,7 +80,6 @@ int drv_start(struct drv_common *c, struct vmsg_drvbus *db, uint16_t dev_num,
     c->bus = db->bus;
     if ((rc = vmsg_drv_probe(db, dev_num, &c->dev)) < 0)
         return rc;
-    c->probed = true;
     if (c->dev.info.device_id != device_id) {
         rc = -ENODEV;
         goto err;
@@ -108,18 +107,20 @@ int drv_start(struct drv_common *c, struct vmsg_drvbus *db, uint16_t dev_num,
     c->dev.opaque = c;
     if ((rc = vmsg_drv_driver_ok(&c->dev)) < 0)
         goto err_queues;
+    c->probed = true;
     return 0;
 
 err_queues:
-    vmsg_drv_reset(&c->dev);
+    vmsg_drv_reset(&c->dev);    /* the device lets go of the rings first */
     while (i)
         vmsg_vq_drv_destroy(&c->vqs[--i]);
     free(c->vqs);
     c->vqs = NULL;
+    vmsg_drv_release(&c->dev);
+    return rc;
 err:
     vmsg_drv_reset(&c->dev);
     vmsg_drv_release(&c->dev);
-    c->probed = false;
     return rc;
 }
 

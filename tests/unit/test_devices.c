@@ -138,6 +138,42 @@ static void test_rng_gives_the_bytes_asked_for(void)
     rig_down();
 }
 
+/* VIRTIO_F_RING_RESET: a queue is reset and reprogrammed while the device
+ * keeps running, and serves again from index 0. */
+static void test_rng_queue_reset(void)
+{
+    struct drv_common c;
+    struct drv_chain ch;
+    uint64_t addr;
+    void *ptr;
+    struct vmsg_vq_buf b;
+    struct vmsg_vqueue_info info;
+
+    CU_ASSERT_EQUAL_FATAL(rig_up("rng", NULL, 0), 0);
+    struct vmsg_bus *bus = vmsg_loopback_driver_bus(&rig.lb);
+    CU_ASSERT_EQUAL_FATAL(vmsg_bus_alloc(bus, 64, 64, &addr, &ptr), 0);
+    b = (struct vmsg_vq_buf){ addr, 64, true };
+    CU_ASSERT_EQUAL_FATAL(drv_start(&c, &rig.drv, DEV_NUM, VIRTIO_ID_RNG, 0, 1, 16), 0);
+    CU_ASSERT_TRUE(drv_has(&c, VIRTIO_F_RING_RESET));
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(drv_submit(&c, 0, &b, 1, &ch), 0);
+        CU_ASSERT_EQUAL(drv_wait(&c, &ch, 2000), 0);
+    }
+    CU_ASSERT_EQUAL(vmsg_drv_reset_vqueue(&c.dev, 0), 0);
+    CU_ASSERT_EQUAL(vmsg_drv_get_vqueue(&c.dev, 0, &info), 0);
+    CU_ASSERT_EQUAL(info.cur_size, 0);
+    vmsg_vq_drv_destroy(&c.vqs[0]);
+    CU_ASSERT_EQUAL_FATAL(vmsg_vq_drv_init(&c.vqs[0], bus, 0, 8, c.dev.features), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_drv_set_vqueue(&c.dev, 0, 8, c.vqs[0].desc_addr,
+                                              c.vqs[0].avail_addr, c.vqs[0].used_addr), 0);
+    CU_ASSERT_EQUAL(drv_submit(&c, 0, &b, 1, &ch), 0);
+    CU_ASSERT_EQUAL(drv_wait(&c, &ch, 2000), 0);
+    CU_ASSERT_EQUAL(ch.used_len, 64);
+    drv_stop(&c);
+    vmsg_bus_free(bus, addr, 64);
+    rig_down();
+}
+
 /* ---- console -------------------------------------------------------------- */
 static void console_round_trip(int host_fd)
 {
@@ -500,6 +536,7 @@ static void register_suites(void)
     VMSG_SUITE("devices", NULL, NULL);
     VMSG_TEST(test_registry_rejects_bad_params);
     VMSG_TEST(test_rng_gives_the_bytes_asked_for);
+    VMSG_TEST(test_rng_queue_reset);
     VMSG_TEST(test_console_pty_round_trip);
     VMSG_TEST(test_console_socket_round_trip);
     VMSG_TEST(test_console_log_file);
