@@ -63,6 +63,7 @@ int main(void)
     lb.filter = record;
     lb.filter_opaque = &cap;
     vmsg_devbus_init(&devbus, vmsg_loopback_device_bus(&lb));
+    devbus.release = vmsg_device_model_destroy;
     vmsg_drvbus_init(&drvbus, vmsg_loopback_driver_bus(&lb));
 
     printf("== device side: virtio-rng as device number 0 on a loopback bus (max message %u bytes)\n",

@@ -15,6 +15,7 @@
 #ifndef VMSG_BUS_H
 #define VMSG_BUS_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -103,7 +104,7 @@ static inline void vmsg_bus_unmap(struct vmsg_bus *b, struct vmsg_mapping *m)
 static inline int vmsg_bus_alloc(struct vmsg_bus *b, size_t len, size_t align,
                                  uint64_t *addr, void **ptr)
 {
-    return b->ops->alloc ? b->ops->alloc(b, len, align, addr, ptr) : -1;
+    return b->ops->alloc ? b->ops->alloc(b, len, align, addr, ptr) : -ENOSYS;
 }
 static inline void vmsg_bus_free(struct vmsg_bus *b, uint64_t addr, size_t len)
 {

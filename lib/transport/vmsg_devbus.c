@@ -34,7 +34,10 @@ void vmsg_devbus_destroy(struct vmsg_devbus *db)
 {
     while (db->ndevices) {
         struct vmsg_device *dev = vmsg_devbus_remove(db, db->devices[0]->dev_num, false);
-        vmsg_device_destroy(dev);
+        if (db->release)
+            db->release(dev);
+        else
+            vmsg_device_destroy(dev);
     }
     free(db->devices);
     db->devices = NULL;

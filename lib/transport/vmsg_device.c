@@ -385,8 +385,11 @@ static void handle_set_vqueue(struct vmsg_device *dev, const struct vmsg_vqueue_
     q->driver_addr = s->driver_addr;
     q->device_addr = s->device_addr;
     q->enabled = true;
-    if (dev->ops->queue_enable && dev->ops->queue_enable(dev, s->index) < 0)
+    if (dev->ops->queue_enable && dev->ops->queue_enable(dev, s->index) < 0) {
+        /* Never started, so never to be reset: forget it. */
+        memset(q, 0, sizeof(*q));
         vmsg_device_needs_reset(dev, "a queue could not be started");
+    }
 }
 
 static void handle_reset_vqueue(struct vmsg_device *dev, uint32_t index)

@@ -53,7 +53,8 @@ struct vmsg_device_ops {
     /* Apply a driver write (bounds-checked). <0 rejects it. */
     int (*write_config)(struct vmsg_device *dev, uint32_t off, const uint8_t *buf, uint32_t len);
     /* Queue `index` was programmed (SET_VQUEUE); its state is in
-     * vmsg_device_vq(). <0: the queue cannot run (device needs reset). */
+     * vmsg_device_vq(). <0: the queue cannot run: its state is cleared
+     * (queue_reset is not called for it) and the device needs a reset. */
     int (*queue_enable)(struct vmsg_device *dev, uint32_t index);
     /* Stop queue `index` and drop its state (RESET_VQUEUE or full reset). */
     void (*queue_reset)(struct vmsg_device *dev, uint32_t index);
@@ -108,14 +109,18 @@ struct vmsg_bus *vmsg_device_bus(const struct vmsg_device *dev);
 const struct vmsg_vq_state *vmsg_device_vq(const struct vmsg_device *dev, uint32_t index);
 bool vmsg_device_has_feature(const struct vmsg_device *dev, unsigned bit);
 bool vmsg_device_running(const struct vmsg_device *dev); /* DRIVER_OK, not NEEDS_RESET */
-/* Tell the driver queue `index` has used buffers (EVENT_USED). 0 or -errno. */
+/* Tell the driver queue `index` has used buffers (EVENT_USED). 0 or -errno.
+ * Safe from any thread (an I/O completion thread included): it takes only
+ * the devbus's send path, never the device's lock. */
 int vmsg_device_notify_used(struct vmsg_device *dev, uint32_t index);
 /* Config bytes [off, off+len) changed on the device side: bump the
  * generation and send EVENT_CONFIG (with the data when it fits). */
 int vmsg_device_config_changed(struct vmsg_device *dev, uint32_t off, uint32_t len);
 /* Something impossible happened (a broken ring): set DEVICE_NEEDS_RESET,
  * log `why` and send EVENT_CONFIG. The device does no more queue I/O until
- * the driver resets it. */
+ * the driver resets it. Call it only on the bus instance's thread (from a
+ * model callback or its fd handler): it takes the device's lock, which the
+ * bus thread holds while a callback such as queue_reset waits for I/O. */
 void vmsg_device_needs_reset(struct vmsg_device *dev, const char *why);
 
 /* --- the device side of one bus instance --------------------------------- */
@@ -135,10 +140,15 @@ struct vmsg_devbus {
     int send_timeout_ms;
     struct vmsg_devbus_stats stats;
     struct vmsg_ratelimit drop_log;
+    /* How vmsg_devbus_destroy() disposes of devices still on the bus:
+     * NULL means vmsg_device_destroy() (for devices the caller embeds);
+     * models made by the registry set vmsg_device_model_destroy. */
+    void (*release)(struct vmsg_device *dev);
 };
 
 int vmsg_devbus_init(struct vmsg_devbus *db, struct vmsg_bus *bus);
-/* Destroys every device still on the bus. */
+/* Takes every device still on the bus off it (no announcement) and hands
+ * it to db->release. */
 void vmsg_devbus_destroy(struct vmsg_devbus *db);
 
 /* Put a device on the bus as number dev_num. With `announce` the driver is

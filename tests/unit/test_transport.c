@@ -30,6 +30,7 @@ struct testdev {
     int resets, notifies[2], enables[2], queue_resets[2], driver_oks;
     uint64_t features_ok_with;
     bool refuse_bit5;
+    bool fail_enable;
 };
 
 static struct testdev *td_of(struct vmsg_device *dev)
@@ -52,7 +53,11 @@ static int td_write_config(struct vmsg_device *dev, uint32_t off, const uint8_t 
     memcpy(td_of(dev)->config + off, buf, len);
     return 0;
 }
-static int td_queue_enable(struct vmsg_device *dev, uint32_t i) { td_of(dev)->enables[i]++; return 0; }
+static int td_queue_enable(struct vmsg_device *dev, uint32_t i)
+{
+    td_of(dev)->enables[i]++;
+    return td_of(dev)->fail_enable ? -EIO : 0;
+}
 static void td_queue_reset(struct vmsg_device *dev, uint32_t i) { td_of(dev)->queue_resets[i]++; }
 static void td_queue_notify(struct vmsg_device *dev, uint32_t i) { td_of(dev)->notifies[i]++; }
 static void td_driver_ok(struct vmsg_device *dev) { td_of(dev)->driver_oks++; }
@@ -610,6 +615,49 @@ static void conf_misaligned_or_reprogrammed_queue_refused(void)
     fixture_down();
 }
 
+static void queue_that_fails_to_start_is_forgotten_and_needs_reset(void)
+{
+    fixture_up(264, 0, 1);
+    negotiate_dev0(0);
+    fx.td[0].fail_enable = true;
+    CU_ASSERT_EQUAL(vmsg_drv_set_vqueue(&fx.drv, 0, 16, 0x1000, 0x1200, 0x1400), -EIO);
+    struct vmsg_vqueue_info q;
+    CU_ASSERT_EQUAL(vmsg_drv_get_vqueue(&fx.drv, 0, &q), 0);
+    CU_ASSERT_EQUAL(q.cur_size, 0);
+    uint32_t status;
+    CU_ASSERT_EQUAL(vmsg_drv_get_status(&fx.drv, &status), 0);
+    CU_ASSERT(status & VMSG_STATUS_DEVICE_NEEDS_RESET);
+    CU_ASSERT_EQUAL(vmsg_drv_reset(&fx.drv), 0);
+    CU_ASSERT_EQUAL(fx.td[0].queue_resets[0], 0);   /* never started, never reset */
+    fixture_down();
+}
+
+static int released;
+static void count_release(struct vmsg_device *dev)
+{
+    released++;
+    vmsg_device_destroy(dev);
+}
+
+static void devbus_destroy_hands_devices_to_release(void)
+{
+    struct vmsg_loopback lb;
+    struct vmsg_devbus db;
+    struct testdev a, b;
+    CU_ASSERT_EQUAL_FATAL(vmsg_loopback_init(&lb, 264, 4096), 0);
+    vmsg_devbus_init(&db, vmsg_loopback_device_bus(&lb));
+    db.release = count_release;
+    testdev_init(&a);
+    testdev_init(&b);
+    CU_ASSERT_EQUAL(vmsg_devbus_add(&db, 1, &a.dev, false), 0);
+    CU_ASSERT_EQUAL(vmsg_devbus_add(&db, 1, &b.dev, false), -EEXIST);
+    CU_ASSERT_EQUAL(vmsg_devbus_add(&db, 2, &b.dev, false), 0);
+    released = 0;
+    vmsg_devbus_destroy(&db);
+    CU_ASSERT_EQUAL(released, 2);
+    vmsg_loopback_destroy(&lb);
+}
+
 static void conf_status_reported_accurately(void)
 {
     uint32_t status, got;
@@ -1023,6 +1071,8 @@ static void register_suites(void)
     }
     {
         VMSG_SUITE("pool and loopback", NULL, NULL);
+        VMSG_TEST(queue_that_fails_to_start_is_forgotten_and_needs_reset);
+        VMSG_TEST(devbus_destroy_hands_devices_to_release);
         VMSG_TEST(pool_small_allocations_never_cross_4k);
         VMSG_TEST(pool_alignment_free_and_reuse);
         VMSG_TEST(loopback_device_map_is_bounds_checked);
