@@ -26,3 +26,18 @@ tests_unit_test_platform_SOURCES = \
 tests_unit_test_platform_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_platform_LDADD = lib/xen/libvmsgxen.a $(CUNIT_LIBS)
 endif
+
+# The Xen bus on top of the platform (docs/protocol.md): xenstore schema,
+# the vchan-layout message channel, pool and grant addresses, and the two
+# bus ends (backend = device side, frontend = driver side).
+lib_xen_libvmsgxen_a_SOURCES += \
+	lib/xen/xen_schema.h \
+	lib/xen/xen_schema.c \
+	lib/xen/xen_channel.h \
+	lib/xen/xen_channel.c \
+	lib/xen/xen_memory.h \
+	lib/xen/xen_memory.c \
+	lib/xen/xen_bus_back.h \
+	lib/xen/xen_bus_back.c \
+	lib/xen/xen_bus_front.h \
+	lib/xen/xen_bus_front.c
