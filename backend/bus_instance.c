@@ -1,0 +1,288 @@
+/*
+ * backend/bus_instance.c: one bus instance on its own thread (see
+ * bus_instance.h).
+ */
+#include "config.h"
+
+#include "bus_instance.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "bus_devices.h"
+#include "devices/vmsg_devices.h"
+#include "transport/vmsg_device.h"
+#include "util/vmsg_log.h"
+#include "xen/platform.h"
+#include "xen/xen_bus_back.h"
+
+#define MAX_MODEL_FDS 64
+/* Events are hints (platform.h): re-check everything at least this often
+ * so a lost kick or watch event costs a second, not a hang. */
+#define RECHECK_MS 1000
+
+struct vmsg_back_instance {
+    pthread_t thread;
+    uint32_t fe_domid;
+    unsigned index;
+    int stop_fd;                /* eventfd: the daemon asks us to close */
+    int done_fd;                /* the daemon's eventfd: we ended */
+    bool ended;                 /* read and written with __atomic */
+    char name[32];              /* "dom3/bus0" for log lines */
+
+    struct vmsg_platform *plat;
+    struct vmsg_xen_back *xb;
+    struct vmsg_devbus db;
+    bool db_live;               /* db initialised and not yet destroyed */
+    char token[48];             /* our own watches (devices/, @releaseDomain) */
+};
+
+/* Before the bus end unmaps anything, no model may touch guest memory. */
+static void reset_devices(struct vmsg_xen_back *xb, void *opaque)
+{
+    struct vmsg_back_instance *inst = opaque;
+
+    (void)xb;
+    if (inst->db_live)
+        vmsg_devbus_reset_all(&inst->db);
+}
+
+static int xs_watch(struct vmsg_back_instance *inst, const char *path, bool on)
+{
+    int rc;
+
+    pthread_mutex_lock(&inst->xb->plat_lock);
+    rc = on ? vmsg_plat_xs_watch(inst->plat, path, inst->token)
+            : vmsg_plat_xs_unwatch(inst->plat, path, inst->token);
+    pthread_mutex_unlock(&inst->xb->plat_lock);
+    return rc;
+}
+
+/*
+ * Whether the instance must be dropped without any handshake: the frontend
+ * domain died (@releaseDomain) or the toolstack removed B outright.
+ * Returns the reason or NULL.
+ */
+static const char *gone_reason(struct vmsg_back_instance *inst)
+{
+    char path[VMSG_XS_PATH_MAX + 16], *val = NULL;
+    const char *why = NULL;
+    int rc;
+
+    pthread_mutex_lock(&inst->xb->plat_lock);
+    rc = vmsg_plat_domain_alive(inst->plat, inst->fe_domid);
+    if (rc == 0) {
+        why = "frontend domain destroyed";
+    } else {
+        /* -ENOSYS (a driver domain cannot ask Xen) falls back to xenstore. */
+        snprintf(path, sizeof(path), "%s/frontend-id", inst->xb->bdir);
+        if (vmsg_plat_xs_read(inst->plat, VMSG_XS_TX_NONE, path, &val, NULL) == -ENOENT)
+            why = "backend directory removed by the toolstack";
+        free(val);
+    }
+    pthread_mutex_unlock(&inst->xb->plat_lock);
+    return why;
+}
+
+/* A watch fired (or the periodic re-check): advance everything. Returns
+ * false when the instance is finished. */
+static bool on_xenstore(struct vmsg_back_instance *inst)
+{
+    const char *why = gone_reason(inst);
+    int rc;
+
+    if (why) {
+        vmsg_info("backend %s: %s: releasing the instance", inst->xb->bdir, why);
+        vmsg_xen_back_domain_gone(inst->xb);
+        return false;
+    }
+    rc = vmsg_xen_back_update(inst->xb);
+    if (rc < 0)
+        vmsg_warn("backend %s: xenstore: %s (retrying on the next event)", inst->xb->bdir,
+                  strerror(-rc));
+    if (vmsg_xen_back_finished(inst->xb))
+        return false;
+    rc = vmsg_back_devices_sync(inst->xb, &inst->db);
+    if (rc < 0)
+        vmsg_warn("backend %s: devices/: %s (retrying on the next event)", inst->xb->bdir,
+                  strerror(-rc));
+    return true;
+}
+
+/* Serve the channel while Connected. Returns false when the instance is
+ * finished. */
+static bool on_channel(struct vmsg_back_instance *inst)
+{
+    int rc;
+
+    if (!vmsg_xen_back_connected(inst->xb))
+        return true;
+    rc = vmsg_devbus_poll(&inst->db, 0);
+    if (rc >= 0)
+        return true;
+    /* -EPIPE (frontend gone) or -EPROTO (framing broken): the bus end
+     * decides what that means for the handshake. */
+    vmsg_info("backend %s: channel: %s", inst->xb->bdir, strerror(-rc));
+    return on_xenstore(inst);
+}
+
+static void loop(struct vmsg_back_instance *inst)
+{
+    struct vmsg_bus *bus = vmsg_xen_back_bus(inst->xb);
+    struct pollfd pfd[3 + MAX_MODEL_FDS];
+    struct vmsg_device *owners[MAX_MODEL_FDS];
+    int mfds[MAX_MODEL_FDS];
+
+    if (!on_xenstore(inst))
+        return;
+    for (;;) {
+        bool connected = vmsg_xen_back_connected(inst->xb);
+        unsigned n = vmsg_back_devices_fds(&inst->db, mfds, owners, MAX_MODEL_FDS);
+        int rc;
+
+        pfd[0] = (struct pollfd){ .fd = inst->stop_fd, .events = POLLIN };
+        pfd[1] = (struct pollfd){ .fd = vmsg_xen_back_watch_fd(inst->xb), .events = POLLIN };
+        pfd[2] = (struct pollfd){ .fd = connected ? bus->ops->fd(bus) : -1, .events = POLLIN };
+        for (unsigned i = 0; i < n; i++)
+            pfd[3 + i] = (struct pollfd){ .fd = mfds[i], .events = POLLIN };
+        rc = poll(pfd, 3 + n, RECHECK_MS);
+        if (rc < 0 && errno != EINTR) {
+            vmsg_err("backend %s: poll: %s", inst->xb->bdir, strerror(errno));
+            return;
+        }
+        if (pfd[0].revents)
+            return;
+        if ((rc == 0 || pfd[1].revents) && !on_xenstore(inst))
+            return;
+        /* Whatever woke us, look at the rings: the event channel's fd is
+         * only a hint, and a connect may have found messages queued. */
+        if (!on_channel(inst))
+            return;
+        for (unsigned i = 0; i < n; i++)
+            if (pfd[3 + i].revents)
+                vmsg_device_model_fd_ready(owners[i], mfds[i]);
+    }
+}
+
+static void *instance_main(void *arg)
+{
+    struct vmsg_back_instance *inst = arg;
+    const struct vmsg_xen_back_hooks hooks = { .reset = reset_devices, .opaque = inst };
+    char err[256], path[VMSG_XS_PATH_MAX + 16];
+    uint64_t one = 1;
+    int rc;
+
+    rc = vmsg_plat_xen_open(&inst->plat, err, sizeof(err));
+    if (rc) {
+        vmsg_err("backend %s: cannot open Xen: %s", inst->name, err);
+        goto out;
+    }
+    rc = vmsg_xen_back_open(&inst->xb, inst->plat, inst->fe_domid, inst->index, NULL, &hooks);
+    if (rc) {
+        vmsg_err("backend %s: cannot take on the bus instance: %s (%s)", inst->name,
+                 strerror(-rc), vmsg_plat_last_error(inst->plat));
+        goto out_plat;
+    }
+    rc = vmsg_devbus_init(&inst->db, vmsg_xen_back_bus(inst->xb));
+    if (rc) {
+        vmsg_err("backend %s: devbus: %s", inst->name, strerror(-rc));
+        goto out_back;
+    }
+    inst->db.release = vmsg_device_model_destroy;
+    inst->db_live = true;
+    snprintf(path, sizeof(path), "%s/devices", inst->xb->bdir);
+    if ((rc = xs_watch(inst, path, true)) || (rc = xs_watch(inst, "@releaseDomain", true))) {
+        vmsg_err("backend %s: cannot watch %s and @releaseDomain: %s", inst->name, path,
+                 strerror(-rc));
+        goto out_unwatch;
+    }
+
+    loop(inst);
+
+out_unwatch:
+    xs_watch(inst, path, false);
+    xs_watch(inst, "@releaseDomain", false);
+    /* The models stop (reset, I/O drained, files closed) before the bus
+     * end unmaps what they might touch; the devbus logs through the bus,
+     * which close frees, so it goes first. */
+    inst->db_live = false;
+    vmsg_devbus_destroy(&inst->db);
+out_back:
+    vmsg_xen_back_close(inst->xb);
+out_plat:
+    vmsg_plat_close(inst->plat);
+out:
+    vmsg_info("backend %s: instance ended", inst->name);
+    __atomic_store_n(&inst->ended, true, __ATOMIC_RELEASE);
+    if (inst->done_fd >= 0 && write(inst->done_fd, &one, sizeof(one)) < 0)
+        vmsg_warn("backend %s: cannot wake the daemon: %s", inst->name, strerror(errno));
+    return NULL;
+}
+
+int vmsg_back_instance_start(struct vmsg_back_instance **out, uint32_t fe_domid, unsigned index,
+                             int done_fd)
+{
+    struct vmsg_back_instance *inst = calloc(1, sizeof(*inst));
+    int rc;
+
+    if (!inst)
+        return -ENOMEM;
+    inst->fe_domid = fe_domid;
+    inst->index = index;
+    inst->done_fd = done_fd;
+    snprintf(inst->name, sizeof(inst->name), "dom%u/bus%u", fe_domid, index);
+    snprintf(inst->token, sizeof(inst->token), "vmsg-backend/%u/%u", fe_domid, index);
+    inst->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (inst->stop_fd < 0) {
+        rc = -errno;
+        goto err_free;
+    }
+    rc = -pthread_create(&inst->thread, NULL, instance_main, inst);
+    if (rc)
+        goto err_fd;
+    vmsg_info("backend %s: instance started", inst->name);
+    *out = inst;
+    return 0;
+
+err_fd:
+    close(inst->stop_fd);
+err_free:
+    free(inst);
+    return rc;
+}
+
+bool vmsg_back_instance_ended(struct vmsg_back_instance *inst)
+{
+    return __atomic_load_n(&inst->ended, __ATOMIC_ACQUIRE);
+}
+
+void vmsg_back_instance_stop(struct vmsg_back_instance *inst)
+{
+    uint64_t one = 1;
+
+    if (write(inst->stop_fd, &one, sizeof(one)) < 0)
+        vmsg_warn("backend %s: cannot signal stop: %s", inst->name, strerror(errno));
+}
+
+void vmsg_back_instance_join(struct vmsg_back_instance *inst)
+{
+    pthread_join(inst->thread, NULL);
+    close(inst->stop_fd);
+    free(inst);
+}
+
+uint32_t vmsg_back_instance_fe_domid(const struct vmsg_back_instance *inst)
+{
+    return inst->fe_domid;
+}
+
+unsigned vmsg_back_instance_index(const struct vmsg_back_instance *inst)
+{
+    return inst->index;
+}
