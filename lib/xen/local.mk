@@ -41,3 +41,14 @@ lib_xen_libvmsgxen_a_SOURCES += \
 	lib/xen/xen_bus_back.c \
 	lib/xen/xen_bus_front.h \
 	lib/xen/xen_bus_front.c
+
+# Unit tests of the Xen bus, against the fake platform.
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test-xen-schema
+TESTS += tests/unit/test-xen-schema
+endif
+XEN_UNIT_LDADD = lib/xen/libvmsgxen.a lib/libvmsg.a $(CUNIT_LIBS) -lpthread
+tests_unit_test_xen_schema_SOURCES = tests/unit/test_xen_schema.c tests/unit/test_xen_env.h \
+	tests/unit/fake_platform.c tests/unit/fake_platform.h
+tests_unit_test_xen_schema_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_xen_schema_LDADD = $(XEN_UNIT_LDADD)

@@ -659,7 +659,7 @@ static int dev_read_params(struct vmsg_platform *p, const char *ddir,
     snprintf(pdir, sizeof(pdir), "%s/params", ddir);
     rc = vmsg_plat_xs_directory(p, VMSG_XS_TX_NONE, pdir, &keys, &n);
     if (rc == -ENOENT)
-        return 0;   /* no parameters at all */
+        rc = 0;     /* no parameters at all: still check the required ones */
     if (rc) {
         snprintf(why, whylen, "params: %s", strerror(-rc));
         return rc;
