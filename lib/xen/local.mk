@@ -52,3 +52,11 @@ tests_unit_test_xen_schema_SOURCES = tests/unit/test_xen_schema.c tests/unit/tes
 	tests/unit/fake_platform.c tests/unit/fake_platform.h
 tests_unit_test_xen_schema_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_xen_schema_LDADD = $(XEN_UNIT_LDADD)
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test-xen-channel
+TESTS += tests/unit/test-xen-channel
+endif
+tests_unit_test_xen_channel_SOURCES = tests/unit/test_xen_channel.c tests/unit/test_xen_env.h \
+	tests/unit/fake_platform.c tests/unit/fake_platform.h
+tests_unit_test_xen_channel_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_xen_channel_LDADD = $(XEN_UNIT_LDADD)
