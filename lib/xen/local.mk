@@ -60,3 +60,11 @@ tests_unit_test_xen_channel_SOURCES = tests/unit/test_xen_channel.c tests/unit/t
 	tests/unit/fake_platform.c tests/unit/fake_platform.h
 tests_unit_test_xen_channel_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_xen_channel_LDADD = $(XEN_UNIT_LDADD)
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test-xen-bus
+TESTS += tests/unit/test-xen-bus
+endif
+tests_unit_test_xen_bus_SOURCES = tests/unit/test_xen_bus.c tests/unit/test_xen_env.h \
+	tests/unit/fake_platform.c tests/unit/fake_platform.h
+tests_unit_test_xen_bus_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_xen_bus_LDADD = $(XEN_UNIT_LDADD)
