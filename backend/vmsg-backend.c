@@ -87,35 +87,42 @@ static bool offline(struct daemon *d, const char *bdir)
     return off;
 }
 
-static void consider(struct daemon *d, uint32_t fe, unsigned index)
+/*
+ * Serve <fe>/<index> unless it is served already. An instance that ended
+ * (online 0, or it could not take the bus on) stays as a tombstone and is
+ * only tried again after a xenstore change (`retry`), never straight from
+ * reaping it: a bus instance that fails at once would otherwise spin.
+ */
+static void consider(struct daemon *d, uint32_t fe, unsigned index, bool retry)
 {
     struct entry *e = find(d, fe, index);
     char bdir[VMSG_XS_PATH_MAX];
     int rc;
 
-    if (e) {
+    if (e)
         e->seen = true;
-        return;     /* running, or a tombstone until its B goes away */
-    }
+    if (e && (e->inst || !retry))
+        return;
     snprintf(bdir, sizeof(bdir), "%s/%u/%u", d->root, fe, index);
     if (offline(d, bdir))
         return;
-    e = calloc(1, sizeof(*e));
     if (!e) {
-        vmsg_err("dom%u/bus%u: out of memory", fe, index);
-        return;
+        e = calloc(1, sizeof(*e));
+        if (!e) {
+            vmsg_err("dom%u/bus%u: out of memory", fe, index);
+            return;
+        }
+        e->fe_domid = fe;
+        e->index = index;
+        e->seen = true;
+        e->next = d->entries;
+        d->entries = e;
     }
-    e->fe_domid = fe;
-    e->index = index;
-    e->seen = true;
     rc = vmsg_back_instance_start(&e->inst, fe, index, d->done_fd);
     if (rc) {
-        /* Kept as a tombstone: retried when the toolstack recreates B. */
         vmsg_err("dom%u/bus%u: cannot start an instance: %s", fe, index, strerror(-rc));
         e->inst = NULL;
     }
-    e->next = d->entries;
-    d->entries = e;
 }
 
 /* The names under `path` that are decimals in [0, max] (others are logged). */
@@ -150,9 +157,9 @@ static int list_numbers(struct daemon *d, const char *path, uint32_t max, uint32
     return 0;
 }
 
-/* Start an instance for every <FE>/<N> not served yet; forget tombstones
- * whose directory is gone. */
-static void scan(struct daemon *d)
+/* Start an instance for every <FE>/<N> not served yet (tombstones too
+ * when `retry`); forget tombstones whose directory is gone. */
+static void scan(struct daemon *d, bool retry)
 {
     uint32_t *fes, *idx;
     unsigned nfe, nidx;
@@ -171,7 +178,7 @@ static void scan(struct daemon *d)
         if (list_numbers(d, path, VMSG_XEN_BUS_INDEX_MAX, &idx, &nidx))
             continue;
         for (unsigned j = 0; j < nidx; j++)
-            consider(d, fes[i], idx[j]);
+            consider(d, fes[i], idx[j], retry);
         free(idx);
     }
     free(fes);
@@ -221,6 +228,8 @@ static int serve(struct daemon *d, int sig_fd)
     char *path, *token;
 
     for (;;) {
+        bool changed = false;
+
         pfd[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
         pfd[1] = (struct pollfd){ .fd = vmsg_plat_xs_watch_fd(d->plat), .events = POLLIN };
         pfd[2] = (struct pollfd){ .fd = d->done_fd, .events = POLLIN };
@@ -239,10 +248,11 @@ static int serve(struct daemon *d, int sig_fd)
         if (pfd[2].revents)
             reap(d);
         while (vmsg_plat_xs_read_watch(d->plat, &path, &token) == 0) {
+            changed = true;
             free(path);
             free(token);
         }
-        scan(d);
+        scan(d, changed);
     }
 }
 
