@@ -494,11 +494,14 @@ static int create(struct fx_handle *h, struct xs_node *root, struct fx_tx *t, co
         snprintf(sofar + strlen(sofar), sizeof(sofar) - strlen(sofar), "/%s", name);
         k = node_find(root, sofar);
         if (!k) {
+            /* Record it as absent before creating it in the snapshot:
+             * recorded afterwards, the commit would see "existed, now
+             * gone" and fail the transaction with EAGAIN every time. */
+            touch(t, sofar);
             k = node_new(n, name, n->perms, n->nperms);
             if (h->domid != 0)
                 k->perms[0].domid = h->domid;
             k->gen = ++h->fx->gen;
-            touch(t, sofar);
         }
         n = k;
         s += l;

@@ -601,6 +601,26 @@ static void transaction_commits_atomically(void)
     END();
 }
 
+/* What a toolstack does: build a whole new subtree in one transaction. */
+static void transaction_creating_parents_commits(void)
+{
+    uint32_t tx;
+    char *v;
+
+    BEGIN();
+    CU_ASSERT_FATAL(vmsg_plat_xs_tx_start(du, &tx) == 0);
+    CU_ASSERT(vmsg_plat_xs_write(du, tx, "data/new/deep/leaf", "x", 1) == 0);
+    CU_ASSERT(vmsg_plat_xs_write(du, tx, "data/new/other", "y", 1) == 0);
+    CU_ASSERT_EQUAL(vmsg_plat_xs_tx_end(du, tx, false), 0);
+    v = xs_get(d0, "/local/domain/3/data/new/deep/leaf");
+    CU_ASSERT(v && !strcmp(v, "x"));
+    free(v);
+    v = xs_get(d0, "/local/domain/3/data/new/other");
+    CU_ASSERT(v && !strcmp(v, "y"));
+    free(v);
+    END();
+}
+
 static void transaction_conflict_is_eagain_and_applies_nothing(void)
 {
     uint32_t tx;
@@ -731,6 +751,7 @@ static void register_suites(void)
         VMSG_TEST(watchers_without_read_permission_hear_nothing);
         VMSG_TEST(release_domain_fires_for_dom0_on_destroy);
         VMSG_TEST(transaction_commits_atomically);
+        VMSG_TEST(transaction_creating_parents_commits);
         VMSG_TEST(transaction_conflict_is_eagain_and_applies_nothing);
         VMSG_TEST(aborted_transaction_applies_nothing);
         VMSG_TEST(transaction_helper_reruns_the_body_on_eagain);
