@@ -73,9 +73,9 @@ PKGS=(xen-hypervisor-$VMSG_XENVER-$DEB_ARCH xen-utils-$VMSG_XENVER xen-utils-com
       xenstore-utils libxenmisc$VMSG_XENVER libxenstore4 libxengnttab1 libxenevtchn1
       libxencall1 libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libxentoollog1
       libxenhypfs1 libyajl2 libc6 libgcc-s1 libuuid1 zlib1g liblzma5 libzstd1 libbz2-1.0
-      liblz4-1 libfdt1 libnl-3-200 libnl-route-3-200 libtinfo6 busybox-static "$kpkg")
+      liblz4-1 libfdt1 libnl-3-200 libnl-route-3-200 libtinfo6 liburing2 busybox-static "$kpkg")
 # The cross build links against the target's development packages.
-[ "$ARCH" = aarch64 ] && PKGS+=(libxen-dev libyajl-dev libcunit1-dev libcunit1)
+[ "$ARCH" = aarch64 ] && PKGS+=(libxen-dev libyajl-dev libcunit1-dev libcunit1 liburing-dev)
 fetched=0
 for p in "${PKGS[@]}"; do
     compgen -G "$A/debs/${p}_*.deb" >/dev/null && continue
