@@ -23,53 +23,12 @@
 
 #include "blk_io.h"
 #include "devices_internal.h"
+#include "virtio/virtio_blk.h"
 #include "proto/vmsg_le.h"
 #include "util/vmsg_log.h"
 
-/* Feature bits (virtio 1.x 5.2.3). */
-#define VIRTIO_BLK_F_SEG_MAX        2
-#define VIRTIO_BLK_F_RO             5
-#define VIRTIO_BLK_F_BLK_SIZE       6
-#define VIRTIO_BLK_F_FLUSH          9
-#define VIRTIO_BLK_F_TOPOLOGY       10
-#define VIRTIO_BLK_F_MQ             12
-#define VIRTIO_BLK_F_DISCARD        13
-#define VIRTIO_BLK_F_WRITE_ZEROES   14
-
-/* Request types and status values (5.2.6). */
-#define VIRTIO_BLK_T_IN             0
-#define VIRTIO_BLK_T_OUT            1
-#define VIRTIO_BLK_T_FLUSH          4
-#define VIRTIO_BLK_T_GET_ID         8
-#define VIRTIO_BLK_T_DISCARD        11
-#define VIRTIO_BLK_T_WRITE_ZEROES   13
-#define VIRTIO_BLK_S_OK             0
-#define VIRTIO_BLK_S_IOERR          1
-#define VIRTIO_BLK_S_UNSUPP         2
-
-#define VIRTIO_BLK_ID_BYTES         20
-#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1u
-
-#define SECTOR                      512u
-#define BLK_HDR_SIZE                16u
-#define BLK_SEG_SIZE                16u     /* discard / write zeroes segment */
-#define BLK_CONFIG_SIZE             60u
 #define BLK_MAX_QUEUES              16u
 #define BLK_MAX_DISCARD_SECTORS     (1u << 22)  /* 2 GiB per request */
-
-/* Config field offsets (struct virtio_blk_config). */
-#define CFG_CAPACITY                0
-#define CFG_SEG_MAX                 12
-#define CFG_BLK_SIZE                20
-#define CFG_PHYS_BLOCK_EXP          24
-#define CFG_MIN_IO_SIZE             26
-#define CFG_NUM_QUEUES              34
-#define CFG_MAX_DISCARD_SECTORS     36
-#define CFG_MAX_DISCARD_SEG         40
-#define CFG_DISCARD_ALIGNMENT       44
-#define CFG_MAX_WZ_SECTORS          48
-#define CFG_MAX_WZ_SEG              52
-#define CFG_WZ_MAY_UNMAP            56
 
 struct blk;
 
@@ -187,7 +146,7 @@ static void bad_request(struct blk *b, const char *fmt, ...)
 static int start_request(struct blk_queue *q, struct vmsg_vq_elem *e, uint8_t *status)
 {
     struct blk *b = q->b;
-    uint8_t hdr[BLK_HDR_SIZE], seg[BLK_SEG_SIZE];
+    uint8_t hdr[VIRTIO_BLK_HDR_SIZE], seg[VIRTIO_BLK_SEG_SIZE];
     uint32_t data_len, type;
     uint64_t sector;
     enum blk_op op;
@@ -205,7 +164,7 @@ static int start_request(struct blk_queue *q, struct vmsg_vq_elem *e, uint8_t *s
     switch (type) {
     case VIRTIO_BLK_T_IN:
     case VIRTIO_BLK_T_OUT:
-        if (type == VIRTIO_BLK_T_IN ? e->read_len != BLK_HDR_SIZE : e->write_len != 1) {
+        if (type == VIRTIO_BLK_T_IN ? e->read_len != VIRTIO_BLK_HDR_SIZE : e->write_len != 1) {
             bad_request(b, "%s request with data in both directions",
                         type == VIRTIO_BLK_T_IN ? "read" : "write");
             goto ioerr;
@@ -214,8 +173,8 @@ static int start_request(struct blk_queue *q, struct vmsg_vq_elem *e, uint8_t *s
             bad_request(b, "write to a read-only disk");
             goto ioerr;
         }
-        data_len = type == VIRTIO_BLK_T_IN ? e->write_len - 1 : e->read_len - BLK_HDR_SIZE;
-        if (data_len % SECTOR || !in_range(b, sector, data_len / SECTOR)) {
+        data_len = type == VIRTIO_BLK_T_IN ? e->write_len - 1 : e->read_len - VIRTIO_BLK_HDR_SIZE;
+        if (data_len % VIRTIO_BLK_SECTOR_SIZE || !in_range(b, sector, data_len / VIRTIO_BLK_SECTOR_SIZE)) {
             bad_request(b, "%s of %u bytes at sector %llu: beyond %llu sectors or not whole sectors",
                         type == VIRTIO_BLK_T_IN ? "read" : "write", data_len,
                         (unsigned long long)sector, (unsigned long long)b->capacity);
@@ -226,8 +185,8 @@ static int start_request(struct blk_queue *q, struct vmsg_vq_elem *e, uint8_t *s
         op = type == VIRTIO_BLK_T_IN ? BLK_OP_READ : BLK_OP_WRITE;
         req->io.niov = type == VIRTIO_BLK_T_IN ?
             build_iov(e, e->nread, e->nread + e->nwrite, 0, data_len, req->iov) :
-            build_iov(e, 0, e->nread, BLK_HDR_SIZE, data_len, req->iov);
-        req->io.offset = sector * SECTOR;
+            build_iov(e, 0, e->nread, VIRTIO_BLK_HDR_SIZE, data_len, req->iov);
+        req->io.offset = sector * VIRTIO_BLK_SECTOR_SIZE;
         req->io.len = data_len;
         if (type == VIRTIO_BLK_T_IN)
             req->written = data_len + 1;
@@ -251,15 +210,15 @@ static int start_request(struct blk_queue *q, struct vmsg_vq_elem *e, uint8_t *s
             goto unsupp;
         if (b->ro)
             goto ioerr;
-        if (e->read_len - BLK_HDR_SIZE != BLK_SEG_SIZE) {
+        if (e->read_len - VIRTIO_BLK_HDR_SIZE != VIRTIO_BLK_SEG_SIZE) {
             /* max_discard_seg / max_write_zeroes_seg are 1 */
             bad_request(b, "%s with %u payload bytes (one 16-byte segment)",
-                        discard ? "discard" : "write zeroes", e->read_len - BLK_HDR_SIZE);
-            if ((e->read_len - BLK_HDR_SIZE) % BLK_SEG_SIZE || e->read_len == BLK_HDR_SIZE)
+                        discard ? "discard" : "write zeroes", e->read_len - VIRTIO_BLK_HDR_SIZE);
+            if ((e->read_len - VIRTIO_BLK_HDR_SIZE) % VIRTIO_BLK_SEG_SIZE || e->read_len == VIRTIO_BLK_HDR_SIZE)
                 goto ioerr;
             goto unsupp;
         }
-        vmsg_vq_elem_read(e, BLK_HDR_SIZE, seg, sizeof(seg));
+        vmsg_vq_elem_read(e, VIRTIO_BLK_HDR_SIZE, seg, sizeof(seg));
         uint64_t s = vmsg_get_le64(seg);
         uint32_t nsec = vmsg_get_le32(seg + 8);
         uint32_t flags = vmsg_get_le32(seg + 12);
@@ -274,8 +233,8 @@ static int start_request(struct blk_queue *q, struct vmsg_vq_elem *e, uint8_t *s
         if (nsec == 0)
             goto ok;
         op = discard ? BLK_OP_DISCARD : BLK_OP_ZEROES;
-        req->io.offset = s * SECTOR;
-        req->io.len = (uint64_t)nsec * SECTOR;
+        req->io.offset = s * VIRTIO_BLK_SECTOR_SIZE;
+        req->io.len = (uint64_t)nsec * VIRTIO_BLK_SECTOR_SIZE;
         break;
     }
     default:
@@ -314,7 +273,7 @@ static void handle(struct blk_queue *q, struct vmsg_vq_elem *e)
      * the status byte as the last byte of the last writable descriptor.
      * Without room for both there is no way to answer: the driver is
      * broken, as QEMU also judges. */
-    if (e->read_len < BLK_HDR_SIZE || e->write_len < 1 || e->nwrite == 0) {
+    if (e->read_len < VIRTIO_BLK_HDR_SIZE || e->write_len < 1 || e->nwrite == 0) {
         vmsg_vq_drop(&q->vq, e);
         vmsg_device_needs_reset(b->dev, "blk request without a header or a status byte");
         return;
@@ -382,21 +341,21 @@ static void blk_queue_reset(struct vmsg_device *dev, uint32_t index)
 static void blk_read_config(struct vmsg_device *dev, uint32_t off, uint8_t *buf, uint32_t len)
 {
     struct blk *b = dev->model;
-    uint8_t cfg[BLK_CONFIG_SIZE] = { 0 };
-    uint32_t discard_align = b->blk_size / SECTOR;
+    uint8_t cfg[VIRTIO_BLK_CONFIG_SIZE] = { 0 };
+    uint32_t discard_align = b->blk_size / VIRTIO_BLK_SECTOR_SIZE;
 
-    vmsg_put_le64(cfg + CFG_CAPACITY, b->capacity);
-    vmsg_put_le32(cfg + CFG_SEG_MAX, b->seg_max);
-    vmsg_put_le32(cfg + CFG_BLK_SIZE, b->blk_size);
-    cfg[CFG_PHYS_BLOCK_EXP] = b->phys_exp;
-    vmsg_put_le16(cfg + CFG_MIN_IO_SIZE, 1);
-    vmsg_put_le16(cfg + CFG_NUM_QUEUES, b->num_queues);
-    vmsg_put_le32(cfg + CFG_MAX_DISCARD_SECTORS, BLK_MAX_DISCARD_SECTORS);
-    vmsg_put_le32(cfg + CFG_MAX_DISCARD_SEG, 1);
-    vmsg_put_le32(cfg + CFG_DISCARD_ALIGNMENT, discard_align);
-    vmsg_put_le32(cfg + CFG_MAX_WZ_SECTORS, BLK_MAX_DISCARD_SECTORS);
-    vmsg_put_le32(cfg + CFG_MAX_WZ_SEG, 1);
-    cfg[CFG_WZ_MAY_UNMAP] = 1;
+    vmsg_put_le64(cfg + VIRTIO_BLK_CFG_CAPACITY, b->capacity);
+    vmsg_put_le32(cfg + VIRTIO_BLK_CFG_SEG_MAX, b->seg_max);
+    vmsg_put_le32(cfg + VIRTIO_BLK_CFG_BLK_SIZE, b->blk_size);
+    cfg[VIRTIO_BLK_CFG_PHYS_BLOCK_EXP] = b->phys_exp;
+    vmsg_put_le16(cfg + VIRTIO_BLK_CFG_MIN_IO_SIZE, 1);
+    vmsg_put_le16(cfg + VIRTIO_BLK_CFG_NUM_QUEUES, b->num_queues);
+    vmsg_put_le32(cfg + VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, BLK_MAX_DISCARD_SECTORS);
+    vmsg_put_le32(cfg + VIRTIO_BLK_CFG_MAX_DISCARD_SEG, 1);
+    vmsg_put_le32(cfg + VIRTIO_BLK_CFG_DISCARD_ALIGNMENT, discard_align);
+    vmsg_put_le32(cfg + VIRTIO_BLK_CFG_MAX_WZ_SECTORS, BLK_MAX_DISCARD_SECTORS);
+    vmsg_put_le32(cfg + VIRTIO_BLK_CFG_MAX_WZ_SEG, 1);
+    cfg[VIRTIO_BLK_CFG_WZ_MAY_UNMAP] = 1;
     memcpy(buf, cfg + off, len);
 }
 
@@ -446,7 +405,7 @@ static int open_backing(struct blk *b, const char *path)
         close(b->fd);
         return -EINVAL;
     }
-    b->capacity = bytes / SECTOR;
+    b->capacity = bytes / VIRTIO_BLK_SECTOR_SIZE;
     return 0;
 fail: {
         int rc = -errno;
@@ -537,7 +496,7 @@ static int blk_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
         .device_id = VIRTIO_ID_BLOCK,
         .vendor_id = VMSG_VENDOR_ID_XEN,
         .features = features,
-        .config_size = BLK_CONFIG_SIZE,
+        .config_size = VIRTIO_BLK_CONFIG_SIZE,
         .num_queues = (uint32_t)nq,
         .queue_max_size = (uint32_t)qsize,
     };

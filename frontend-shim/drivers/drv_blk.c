@@ -8,28 +8,9 @@
 #include <string.h>
 
 #include "drv_common.h"
+#include "virtio/virtio_blk.h"
 #include "proto/vmsg_le.h"
 
-#define VIRTIO_ID_BLOCK             2
-#define VIRTIO_BLK_F_SEG_MAX        2
-#define VIRTIO_BLK_F_RO             5
-#define VIRTIO_BLK_F_BLK_SIZE       6
-#define VIRTIO_BLK_F_FLUSH          9
-#define VIRTIO_BLK_F_TOPOLOGY       10
-#define VIRTIO_BLK_F_MQ             12
-#define VIRTIO_BLK_F_DISCARD        13
-#define VIRTIO_BLK_F_WRITE_ZEROES   14
-
-#define VIRTIO_BLK_T_IN             0
-#define VIRTIO_BLK_T_OUT            1
-#define VIRTIO_BLK_T_FLUSH          4
-#define VIRTIO_BLK_T_GET_ID         8
-#define VIRTIO_BLK_T_DISCARD        11
-#define VIRTIO_BLK_T_WRITE_ZEROES   13
-#define VIRTIO_BLK_S_OK             0
-#define VIRTIO_BLK_S_UNSUPP         2
-
-#define SECTOR          512u
 #define CHUNK           4096u
 #define QUEUE_SIZE      128u
 #define MAX_TRANSFER    (1u << 20)
@@ -137,7 +118,7 @@ static int req_sync(struct vmsg_blk *b, unsigned q, uint32_t type, uint64_t sect
 int vmsg_blk_start(struct vmsg_blk *b, unsigned q, bool write, uint64_t sector, void *buf,
                    uint32_t nsectors, struct vmsg_blk_req **out)
 {
-    uint64_t len = (uint64_t)nsectors * SECTOR;
+    uint64_t len = (uint64_t)nsectors * VIRTIO_BLK_SECTOR_SIZE;
     if (len > vmsg_blk_max_transfer(b))
         return -EINVAL;
     return write ? req_start(b, q, VIRTIO_BLK_T_OUT, sector, buf, (uint32_t)len, NULL, 0, out) :
@@ -152,7 +133,7 @@ static int check_range(struct vmsg_blk *b, uint64_t sector, uint64_t nsectors)
 static int rw(struct vmsg_blk *b, unsigned q, bool write, uint64_t sector, uint8_t *buf,
               uint32_t nsectors)
 {
-    uint32_t per = (uint32_t)(vmsg_blk_max_transfer(b) / SECTOR);
+    uint32_t per = (uint32_t)(vmsg_blk_max_transfer(b) / VIRTIO_BLK_SECTOR_SIZE);
     int rc;
 
     if ((rc = check_range(b, sector, nsectors)) < 0)
@@ -166,7 +147,7 @@ static int rw(struct vmsg_blk *b, unsigned q, bool write, uint64_t sector, uint8
             (rc = vmsg_blk_wait(b, r)) < 0)
             return rc;
         sector += n;
-        buf += (size_t)n * SECTOR;
+        buf += (size_t)n * VIRTIO_BLK_SECTOR_SIZE;
         nsectors -= n;
     }
     return 0;
@@ -273,8 +254,9 @@ int vmsg_blk_open(struct vmsg_drvbus *db, uint16_t dev_num, unsigned want_queues
         if (rc < 0)
             goto err;
         if (drv_has(&tmp, VIRTIO_BLK_F_MQ) &&
-            vmsg_drv_read_config(&tmp.dev, 34, cfg + 34, 2) == 0) {
-            nq = vmsg_get_le16(cfg + 34);
+            vmsg_drv_read_config(&tmp.dev, VIRTIO_BLK_CFG_NUM_QUEUES,
+                                 cfg + VIRTIO_BLK_CFG_NUM_QUEUES, 2) == 0) {
+            nq = vmsg_get_le16(cfg + VIRTIO_BLK_CFG_NUM_QUEUES);
             if (nq == 0)
                 nq = 1;
             if (nq > want_queues)
@@ -289,12 +271,13 @@ int vmsg_blk_open(struct vmsg_drvbus *db, uint16_t dev_num, unsigned want_queues
     if ((rc = vmsg_drv_read_config(&b->c.dev, 0, cfg, 24)) < 0)
         goto err_stop;
     b->capacity = vmsg_get_le64(cfg);
-    b->blk_size = drv_has(&b->c, VIRTIO_BLK_F_BLK_SIZE) ? vmsg_get_le32(cfg + 20) : SECTOR;
+    b->blk_size = drv_has(&b->c, VIRTIO_BLK_F_BLK_SIZE) ? vmsg_get_le32(cfg + VIRTIO_BLK_CFG_BLK_SIZE)
+                                                       : VIRTIO_BLK_SECTOR_SIZE;
     /* Bounded by our ring (header + status take two descriptors) and by
      * what the device says it takes. */
     b->max_segs = b->c.vqs[0].size - 2;
     if (drv_has(&b->c, VIRTIO_BLK_F_SEG_MAX)) {
-        uint32_t seg_max = vmsg_get_le32(cfg + 12);
+        uint32_t seg_max = vmsg_get_le32(cfg + VIRTIO_BLK_CFG_SEG_MAX);
         if (seg_max && seg_max < b->max_segs)
             b->max_segs = seg_max;
     }

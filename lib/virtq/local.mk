@@ -2,6 +2,8 @@
 # lives in the shared library).
 lib_libvmsg_a_SOURCES += \
 	lib/virtq/vmsg_virtq.h \
+	lib/virtq/virtq_ring.h \
+	lib/virtio/virtio_blk.h \
 	lib/virtq/virtq_device.c \
 	lib/virtq/virtq_driver.c
 

@@ -19,6 +19,7 @@
 #include "transport/vmsg_device.h"
 #include "util/vmsg_log.h"
 #include "virtq/vmsg_virtq.h"
+#include "virtq/virtq_ring.h"
 
 /* A private copy of one descriptor. */
 struct vmsg_vq_walk {
@@ -27,33 +28,6 @@ struct vmsg_vq_walk {
     uint16_t flags;
     uint16_t next;
 };
-
-/* Ring field offsets (virtio 1.x 2.7.6 and 2.7.8). */
-#define AVAIL_FLAGS         0
-#define AVAIL_IDX           2
-#define AVAIL_RING(i)       (4 + 2 * (size_t)(i))
-#define USED_FLAGS          0
-#define USED_IDX            2
-#define USED_RING(i)        (4 + 8 * (size_t)(i))
-
-/* ---- shared-memory accessors: one fetch or one store each -------------- */
-/* Ring fields are naturally aligned (checked in init), so a relaxed atomic
- * access is a single untorn load or store that the compiler can neither
- * repeat nor split. */
-static inline uint16_t shm_load16(const uint8_t *p)
-{
-    return le16toh(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
-}
-
-static inline void shm_store16(uint8_t *p, uint16_t v)
-{
-    __atomic_store_n((uint16_t *)(void *)p, htole16(v), __ATOMIC_RELAXED);
-}
-
-static inline void shm_store32(uint8_t *p, uint32_t v)
-{
-    __atomic_store_n((uint32_t *)(void *)p, htole32(v), __ATOMIC_RELAXED);
-}
 
 /* Descriptors may sit in an indirect table at any address the guest chose,
  * so all 16 bytes are copied at once, bytewise. The signal fence keeps the

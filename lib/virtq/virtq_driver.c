@@ -13,28 +13,7 @@
 
 #include "util/vmsg_log.h"
 #include "virtq/vmsg_virtq.h"
-
-#define AVAIL_FLAGS     0
-#define AVAIL_IDX       2
-#define AVAIL_RING(i)   (4 + 2 * (size_t)(i))
-#define USED_FLAGS      0
-#define USED_IDX        2
-#define USED_RING(i)    (4 + 8 * (size_t)(i))
-
-static inline uint16_t shm_load16(const uint8_t *p)
-{
-    return le16toh(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
-}
-
-static inline uint32_t shm_load32(const uint8_t *p)
-{
-    return le32toh(__atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED));
-}
-
-static inline void shm_store16(uint8_t *p, uint16_t v)
-{
-    __atomic_store_n((uint16_t *)(void *)p, htole16(v), __ATOMIC_RELAXED);
-}
+#include "virtq/virtq_ring.h"
 
 static void put_desc(uint8_t *d, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
