@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,15 +55,27 @@ bool vmsg_peek_header(const void *buf, size_t len, struct vmsg_header *out)
     return true;
 }
 
+/*
+ * (namespace, response bit, msg_id) -> kind + 1 (0: none), built once from
+ * the layout table so that decoding does not scan the table: the scan made
+ * a message's cost depend on its position in it (bench/RESULTS.md).
+ */
+static uint8_t v1_index[2][2][256];
+static pthread_once_t v1_index_once = PTHREAD_ONCE_INIT;
+
+static void build_v1_index(void)
+{
+    const struct vmsg_layout *t = vmsg_layout_table(VMSG_LAYOUT_V1);
+    for (unsigned k = 0; k < VMSG_KIND_COUNT; k++)
+        v1_index[t[k].bus][t[k].response][t[k].msg_id] = (uint8_t)(k + 1);
+}
+
 static const struct vmsg_layout *find_layout(const struct vmsg_layout *table,
                                              bool bus, bool response, uint8_t id)
 {
-    for (unsigned k = 0; k < VMSG_KIND_COUNT; k++) {
-        const struct vmsg_layout *l = &table[k];
-        if (l->name && l->bus == bus && l->response == response && l->msg_id == id)
-            return l;
-    }
-    return NULL;
+    pthread_once(&v1_index_once, build_v1_index);
+    unsigned k = v1_index[bus][response][id];
+    return k ? &table[k - 1] : NULL;
 }
 
 static uint64_t field_load(const struct vmsg_msg *m, const struct vmsg_field_layout *f)
