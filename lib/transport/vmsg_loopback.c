@@ -40,17 +40,20 @@ static void queue_destroy(struct vmsg_lb_queue *q)
     q->buf = NULL;
 }
 
+/* At most two copies: up to the end of the buffer, then from its start. */
 static void ring_copy_in(struct vmsg_lb_queue *q, const uint8_t *src, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        q->buf[(q->head + i) % q->size] = src[i];
+    size_t at = q->head % q->size, first = n < q->size - at ? n : q->size - at;
+    memcpy(q->buf + at, src, first);
+    memcpy(q->buf, src + first, n - first);
     q->head += n;
 }
 
 static void ring_copy_out(struct vmsg_lb_queue *q, uint8_t *dst, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        dst[i] = q->buf[(q->tail + i) % q->size];
+    size_t at = q->tail % q->size, first = n < q->size - at ? n : q->size - at;
+    memcpy(dst, q->buf + at, first);
+    memcpy(dst + first, q->buf, n - first);
     q->tail += n;
 }
 
