@@ -1,12 +1,45 @@
 # tools: vmsgctl, the toolstack-side command line.
 sbin_PROGRAMS += tools/vmsgctl
 tools_vmsgctl_SOURCES = tools/vmsgctl.c tools/vmsgctl.h tools/vmsgctl_decode.c
+# -iquote for lib/: see lib/xen/local.mk (Xen's own <xen/platform.h>).
+tools_vmsgctl_CPPFLAGS = -iquote $(top_srcdir)/lib -iquote $(top_srcdir) -I$(top_builddir)
 tools_vmsgctl_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
-tools_vmsgctl_LDADD = lib/libvmsgtrace.a lib/libvmsg.a $(YAJL_LIBS) -lpthread
+tools_vmsgctl_LDADD = tools/libvmsgctl.a lib/libvmsgtrace.a $(VMSG_XEN_LIBS) lib/libvmsg.a \
+	$(YAJL_LIBS) -lpthread -lm
 
 TESTS += tests/tools/test-vmsgctl-decode.sh
 EXTRA_DIST += tests/tools/test-vmsgctl-decode.sh tests/data/v1-messages.hex
 AM_TESTS_ENVIRONMENT = top_srcdir='$(top_srcdir)'; export top_srcdir;
+
+# The toolstack subcommands and the xenstore schema checker, on the platform
+# interface only (no libxen*), so the unit tests run them on the fake.
+noinst_LIBRARIES += tools/libvmsgctl.a
+tools_libvmsgctl_a_SOURCES = \
+	tools/vmsgctl_xs.h tools/vmsgctl_xs.c \
+	tools/vmsgctl_attach.c tools/vmsgctl_detach.c tools/vmsgctl_list.c \
+	tools/vmsgctl_status.c tools/vmsgctl_check.c \
+	tools/xs_schema.h tools/xs_schema.c \
+	tools/xs_schema_check.h tools/xs_schema_check.c
+nodist_tools_libvmsgctl_a_SOURCES = tools/xs_schema_builtin.c
+tools_libvmsgctl_a_CPPFLAGS = $(tools_vmsgctl_CPPFLAGS)
+tools_libvmsgctl_a_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+
+# The schema is data (installed for other tools) and is compiled into
+# vmsgctl, so `attach` and `check` always have the rules they were built with.
+dist_pkgdata_DATA = xenstore-schema/virtio-msg-v1.json
+EXTRA_DIST += xenstore-schema/README.md
+CLEANFILES += tools/xs_schema_builtin.c
+tools/xs_schema_builtin.c: $(srcdir)/xenstore-schema/virtio-msg-v1.json
+	$(AM_V_GEN){ \
+	  echo '/* Generated from xenstore-schema/virtio-msg-v1.json: do not edit. */'; \
+	  echo '#include "tools/xs_schema.h"'; \
+	  echo 'const char xs_schema_builtin_json[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' \
+	    $(srcdir)/xenstore-schema/virtio-msg-v1.json; \
+	  echo ';'; \
+	} > $@.tmp && mv $@.tmp $@
+
+dist_man_MANS += tools/vmsgctl.8
 
 # The main job until the Xen system test runs it under real Xen (README).
 bin_PROGRAMS += tools/vmsg-loopback-demo

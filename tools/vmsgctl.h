@@ -2,10 +2,34 @@
  * tools/vmsgctl.h: the subcommands of vmsgctl, each in its own file.
  * Each returns the process exit status: 0 success, 1 failure (or a
  * malformed message for decode), 2 usage error.
+ *
+ * The toolstack subcommands (attach, detach, list, status, check) take an
+ * environment: how to open the platform (the real one on libxen* in
+ * vmsgctl, the in-process fake in the unit tests) and where to print. They
+ * parse their arguments before opening it, so --help and usage errors need
+ * no Xen.
  */
 #ifndef VMSGCTL_H
 #define VMSGCTL_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+struct vmsg_platform;
+
+struct vmsgctl_env {
+    /* Open a platform handle; 0 or -errno with a message in err. */
+    int (*open)(struct vmsg_platform **p, char *err, size_t errlen);
+    FILE *out;      /* results */
+    FILE *err;      /* error messages, "vmsgctl CMD: ..." */
+};
+
 int vmsgctl_decode(int argc, char **argv);
+
+int vmsgctl_attach(const struct vmsgctl_env *env, int argc, char **argv);
+int vmsgctl_detach(const struct vmsgctl_env *env, int argc, char **argv);
+int vmsgctl_list(const struct vmsgctl_env *env, int argc, char **argv);
+int vmsgctl_status(const struct vmsgctl_env *env, int argc, char **argv);
+int vmsgctl_check(const struct vmsgctl_env *env, int argc, char **argv);
 
 #endif
