@@ -41,6 +41,24 @@ tools/xs_schema_builtin.c: $(srcdir)/xenstore-schema/virtio-msg-v1.json
 
 dist_man_MANS += tools/vmsgctl.8
 
+# Unit tests of the toolstack, against the fake platform.
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test-vmsgctl tests/unit/test-xs-schema
+TESTS += tests/unit/test-vmsgctl tests/unit/test-xs-schema
+endif
+VMSGCTL_UNIT_LDADD = tools/libvmsgctl.a lib/xen/libvmsgxen.a lib/libvmsg.a $(YAJL_LIBS) \
+	$(CUNIT_LIBS) -lpthread -lm
+tests_unit_test_vmsgctl_SOURCES = tests/unit/test_vmsgctl.c tests/unit/test_vmsgctl_env.h \
+	tests/unit/fake_platform.c tests/unit/fake_platform.h
+tests_unit_test_vmsgctl_CPPFLAGS = $(tools_vmsgctl_CPPFLAGS)
+tests_unit_test_vmsgctl_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_vmsgctl_LDADD = $(VMSGCTL_UNIT_LDADD)
+tests_unit_test_xs_schema_SOURCES = tests/unit/test_xs_schema.c tests/unit/test_vmsgctl_env.h \
+	tests/unit/fake_platform.c tests/unit/fake_platform.h
+tests_unit_test_xs_schema_CPPFLAGS = $(tools_vmsgctl_CPPFLAGS)
+tests_unit_test_xs_schema_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_xs_schema_LDADD = $(VMSGCTL_UNIT_LDADD)
+
 # The main job until the Xen system test runs it under real Xen (README).
 bin_PROGRAMS += tools/vmsg-loopback-demo
 tools_vmsg_loopback_demo_SOURCES = tools/vmsg_loopback_demo.c

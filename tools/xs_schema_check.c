@@ -185,6 +185,7 @@ static bool cond_holds(struct check *c, const struct xs_required *r, char *why, 
 /* Match every node to its rule; report the ones the schema does not know. */
 static void match_rules(struct check *c)
 {
+    const char *unknown = NULL;     /* the last unknown node: its children are not news */
     char path[PATH_LEN];
 
     for (unsigned i = 0; i < c->nnodes; i++) {
@@ -196,7 +197,12 @@ static void match_rules(struct check *c)
         for (unsigned r = 0; r < c->dir->nnodes && !n->rule; r++)
             if (xs_pattern_match(c->s, c->dir->nodes[r].path, n->rel, &n->b))
                 n->rule = &c->dir->nodes[r];
+        /* Sorted by path, so a node's children follow it. */
+        if (!n->rule && unknown && !strncmp(n->rel, unknown, strlen(unknown)) &&
+            n->rel[strlen(unknown)] == '/')
+            continue;
         if (!n->rule) {
+            unknown = n->rel;
             abs_path(c, n->rel, path, sizeof(path));
             violation(c, path, "only the nodes of docs/protocol.md section 2",
                       "not in the %s directory schema", c->dir->name);
@@ -372,8 +378,10 @@ static void check_required(struct check *c, const struct xs_node_rule *r)
         return;
     if (r->required.kind == XS_REQ_WHEN && !cond_holds(c, &r->required, cond, sizeof(cond)))
         return;
-    snprintf(expected, sizeof(expected), "required when %s%s%s%s", r->required.text,
-             cond[0] ? " (" : "", cond, cond[0] ? ")" : "");
+    if (r->required.kind == XS_REQ_ALWAYS)
+        snprintf(expected, sizeof(expected), "required");
+    else
+        snprintf(expected, sizeof(expected), "required when %s (%s)", r->required.text, cond);
     if (!last) {
         if (!find(c, r->path)) {
             abs_path(c, r->path, path, sizeof(path));
