@@ -175,7 +175,8 @@ static int attach(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint16_t num
     if (model[0] == 'c' && vmsg_console_host_path(dev))
         vmsg_info("backend %s: device %u: console host end %s", xb->bdir, num,
                   vmsg_console_host_path(dev));
-    rc = dev_set_state(xb, num, from, VMSG_XB_CONNECTED);
+    /* After a backend restart the node says 4 already: nothing to write. */
+    rc = from == VMSG_XB_CONNECTED ? 0 : dev_set_state(xb, num, from, VMSG_XB_CONNECTED);
     if (rc) {
         /* Both views must agree: without state 4 the device is not there. */
         vmsg_err("backend %s: device %u: cannot write state 4: %s", xb->bdir, num,
