@@ -30,7 +30,7 @@ dist_pkgdata_DATA = xenstore-schema/virtio-msg-v1.json
 EXTRA_DIST += xenstore-schema/README.md
 CLEANFILES += tools/xs_schema_builtin.c
 tools/xs_schema_builtin.c: $(srcdir)/xenstore-schema/virtio-msg-v1.json
-	$(AM_V_GEN){ \
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && { \
 	  echo '/* Generated from xenstore-schema/virtio-msg-v1.json: do not edit. */'; \
 	  echo '#include "tools/xs_schema.h"'; \
 	  echo 'const char xs_schema_builtin_json[] ='; \
