@@ -22,23 +22,18 @@ step "create the domU (paused) and a 64 MiB image"
 domu_create paused
 dd if=/dev/zero of=$BLK_IMG bs=1M count=0 seek=64 2>/dev/null || fail "create $BLK_IMG"
 
-# The toolstack's part (docs/protocol.md 2.1-2.3 and 6): both directories
-# and the devices in one transaction (xenstore-write writes all its pairs in
-# one), then libxl's permissions. To be replaced by `vmsgctl attach` once
-# that command exists.
-step "attach rng, console, blk to dom$DOMID bus 0"
+# The toolstack's part: vmsgctl attach creates the bus instance (both
+# directories, libxl's permissions) with the first device, then adds the
+# others, each in one transaction (docs/protocol.md 2.1-2.3 and 6).
+step "vmsgctl attach rng, console, blk to dom$DOMID"
 F=/local/domain/$DOMID/device/virtio-msg/0
 B=/local/domain/0/backend/virtio-msg/$DOMID/0
-xenstore-write \
-    $F/backend $B $F/backend-id 0 $F/state 1 \
-    $B/frontend $F $B/frontend-id $DOMID $B/online 1 $B/state 1 \
-    $B/devices/0/type rng $B/devices/0/state 1 \
-    $B/devices/1/type console $B/devices/1/params/output file:$CON_LOG $B/devices/1/state 1 \
-    $B/devices/2/type blk $B/devices/2/params/target $BLK_IMG $B/devices/2/state 1 ||
-    fail "xenstore-write the bus instance"
-xenstore-chmod -r $F n$DOMID r0 || fail "xenstore-chmod $F"
-xenstore-chmod -r /local/domain/0/backend/virtio-msg/$DOMID n0 r$DOMID ||
-    fail "xenstore-chmod $B"
+d=$(vmsgctl attach "$DOMID" type=rng) && [ "$d" = 0 ] || fail "vmsgctl attach rng (got '$d')"
+d=$(vmsgctl attach "$DOMID" type=console output=file:$CON_LOG) && [ "$d" = 1 ] ||
+    fail "vmsgctl attach console (got '$d')"
+d=$(vmsgctl attach "$DOMID" type=blk target=$BLK_IMG) && [ "$d" = 2 ] ||
+    fail "vmsgctl attach blk (got '$d')"
+vmsgctl list "$DOMID" || fail "vmsgctl list"
 
 step "backend publishes InitWait and serves the three devices"
 served() {
@@ -49,10 +44,8 @@ served() {
 }
 wait_for 30 served || { xenstore-ls -f $B; cat /tmp/backend.log; fail "B not InitWait with devices 4"; }
 
-if vmsgctl --help 2>&1 | grep -q ' check'; then
-    step "vmsgctl check"
-    vmsgctl check || { cat /tmp/backend.log; fail "vmsgctl check"; }
-fi
+step "vmsgctl check: the live tree matches xenstore-schema/virtio-msg-v1.json"
+vmsgctl check || { xenstore-ls -fp /local/domain; cat /tmp/backend.log; fail "vmsgctl check"; }
 
 step "domU: selftest and $DATA_MB MiB through blk"
 xl unpause domu || fail "xl unpause"
@@ -67,6 +60,10 @@ echo "image has  $got"
 [ -n "$want" ] && [ "$want" = "$got" ] || fail "image differs from what the domU wrote"
 grep -q "hello from the guest" $CON_LOG || fail "console line not in $CON_LOG"
 echo "console: $(cat $CON_LOG)"
+
+step "vmsgctl status and check after the guest's session"
+vmsgctl status || fail "vmsgctl status"
+vmsgctl check || { xenstore-ls -fp /local/domain; fail "vmsgctl check after the session"; }
 
 step "SIGTERM: vmsg-backend closes the bus (B/state 6) and exits 0"
 kill -TERM $BACKEND
