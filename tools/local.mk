@@ -17,7 +17,7 @@ noinst_LIBRARIES += tools/libvmsgctl.a
 tools_libvmsgctl_a_SOURCES = \
 	tools/vmsgctl_xs.h tools/vmsgctl_xs.c \
 	tools/vmsgctl_attach.c tools/vmsgctl_detach.c tools/vmsgctl_list.c \
-	tools/vmsgctl_status.c tools/vmsgctl_check.c \
+	tools/vmsgctl_status.c tools/vmsgctl_check.c tools/vmsgctl_opts.c \
 	tools/xs_schema.h tools/xs_schema.c \
 	tools/xs_schema_check.h tools/xs_schema_check.c
 nodist_tools_libvmsgctl_a_SOURCES = tools/xs_schema_builtin.c

@@ -12,6 +12,7 @@
 #ifndef VMSGCTL_H
 #define VMSGCTL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -23,6 +24,15 @@ struct vmsgctl_env {
     FILE *out;      /* results */
     FILE *err;      /* error messages, "vmsgctl CMD: ..." */
 };
+
+/*
+ * The options of the read-only views (list, status): --json and --help,
+ * then at most max_operands operands, left at argv[optind...]. Returns -1
+ * to go on, or the exit status: 0 after --help, 2 after a usage error
+ * (message and usage printed to env->err).
+ */
+int vmsgctl_view_opts(const struct vmsgctl_env *env, const char *cmd, int argc, char **argv,
+                      int max_operands, void (*usage)(FILE *f), bool *json);
 
 int vmsgctl_decode(int argc, char **argv);
 

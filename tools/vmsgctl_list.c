@@ -9,7 +9,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,35 +176,13 @@ out:
 
 int vmsgctl_list(const struct vmsgctl_env *env, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct vmsg_platform *p = NULL;
-    bool json = false;
+    bool json;
     char err[256];
-    int c, status;
+    int status = vmsgctl_view_opts(env, "list", argc, argv, 1, list_usage, &json);
 
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-        if (c == 'j') {
-            json = true;
-        } else if (c == 'h') {
-            list_usage(env->out);
-            return 0;
-        } else {
-            fprintf(env->err, "vmsgctl list: unknown option '%s'\n", argv[optind - 1]);
-            list_usage(env->err);
-            return 2;
-        }
-    }
-    if (argc - optind > 1) {
-        fprintf(env->err, "vmsgctl list: at most one DOMAIN\n");
-        list_usage(env->err);
-        return 2;
-    }
+    if (status >= 0)
+        return status;
     if (env->open(&p, err, sizeof(err))) {
         fprintf(env->err, "vmsgctl list: %s\n", err);
         return 1;

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,35 +190,13 @@ static int status_run(struct vmsg_platform *p, const struct vmsgctl_env *env, bo
 
 int vmsgctl_status(const struct vmsgctl_env *env, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
     struct vmsg_platform *p = NULL;
-    bool json = false;
+    bool json;
     char err[256];
-    int c, status;
+    int status = vmsgctl_view_opts(env, "status", argc, argv, 0, status_usage, &json);
 
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-        if (c == 'j') {
-            json = true;
-        } else if (c == 'h') {
-            status_usage(env->out);
-            return 0;
-        } else {
-            fprintf(env->err, "vmsgctl status: unknown option '%s'\n", argv[optind - 1]);
-            status_usage(env->err);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(env->err, "vmsgctl status: unexpected argument '%s'\n", argv[optind]);
-        status_usage(env->err);
-        return 2;
-    }
+    if (status >= 0)
+        return status;
     if (env->open(&p, err, sizeof(err))) {
         fprintf(env->err, "vmsgctl status: %s\n", err);
         return 1;
