@@ -191,6 +191,14 @@ static void negotiate_dev0(uint16_t num)
     CU_ASSERT_EQUAL_FATAL(vmsg_drv_negotiate(&fx.drv, TEST_FEATURES), 0);
 }
 
+/* The device thread counts what it handled; give it up to 2 s. */
+static uint64_t devbus_count(const uint64_t *counter, uint64_t value)
+{
+    for (int i = 0; i < 400 && __atomic_load_n(counter, __ATOMIC_ACQUIRE) < value; i++)
+        usleep(5000);
+    return __atomic_load_n(counter, __ATOMIC_ACQUIRE);
+}
+
 static void wait_until(volatile int *counter, int value)
 {
     for (int i = 0; i < 200 && __atomic_load_n(counter, __ATOMIC_ACQUIRE) < value; i++)
@@ -285,8 +293,10 @@ static void conf_unknown_event_ids_ignored_by_both_ends(void)
     uint8_t r[300], raw[16];
     fixture_up(264, 0, 1);
     negotiate_dev0(0);
+    uint64_t malformed = fx.devbus.stats.dropped_malformed;
     CU_ASSERT_EQUAL(raw_exchange("00 43 0000 0000 0800", r, 200), 0);
     CU_ASSERT_EQUAL(raw_exchange("00 c5 0000 0000 0800", r, 200), 0);
+    CU_ASSERT_EQUAL(devbus_count(&fx.devbus.stats.dropped_malformed, malformed + 2), malformed + 2);
     /* Toward the driver: unknown events are dropped, not acted on. */
     fx.injecting = true;
     size_t n = hex_decode("00 43 0000 0000 0800", raw, sizeof(raw));
@@ -336,6 +346,10 @@ static void conf_no_reply_to_events(void)
     fixture_up(264, 0, 1);
     CU_ASSERT_EQUAL(raw_exchange("00 41 0000 0000 1000 09000000 00000000", r, 200), 0);
     CU_ASSERT_EQUAL(raw_exchange("02 40 0000 0000 0c00 0000 0100", r, 200), 0);
+    /* Silence because the device saw both and dropped them, not because
+     * they never arrived. */
+    CU_ASSERT_EQUAL(devbus_count(&fx.devbus.stats.received, 2), 2);
+    CU_ASSERT_EQUAL(devbus_count(&fx.devbus.stats.dropped_unexpected, 2), 2);
     fixture_down();
 }
 
