@@ -239,10 +239,24 @@ int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms)
     int rc = vmsg_bus_wait(db->bus, timeout_ms);
     if (rc <= 0)
         return rc;
+    bool armed = false;
     for (;;) {
         int len = vmsg_bus_recv(db->bus, buf, sizeof(buf));
-        if (len == 0)
-            return handled;
+        if (len == 0) {
+            if (armed)
+                return handled;
+            /* A bus such as the Xen channel wakes the device only if it
+             * asked for a kick (vchan's notify bits), and it asks only
+             * from wait() on an empty ring: ask now, or a caller that
+             * sleeps on the bus fd after this return misses the next
+             * message and wakes at its own re-check interval. */
+            rc = vmsg_bus_wait(db->bus, 0);
+            if (rc <= 0)
+                return rc < 0 ? rc : handled;
+            armed = true;
+            continue;
+        }
+        armed = false;
         if (len == -EMSGSIZE)
             continue;   /* the bus dropped an oversized message whole */
         if (len < 0)

@@ -166,7 +166,8 @@ struct vmsg_device *vmsg_devbus_find(struct vmsg_devbus *db, uint16_t dev_num);
 int vmsg_devbus_handle(struct vmsg_devbus *db, const void *msg, size_t len);
 
 /* Wait up to timeout_ms for messages and handle every one that arrived.
- * Returns the number handled, or a negative errno from the bus (-EPIPE:
+ * On return the bus will wake its fd for the next message, so a caller
+ * may sleep on vmsg_bus fd() alone. Returns the number handled, or a negative errno from the bus (-EPIPE:
  * the peer is gone; -EPROTO: framing broken, reset the bus instance). */
 int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms);
 
