@@ -21,6 +21,7 @@ TAIL=${VMSG_TAIL:-60}
 
 need_cmd "$QEMU_SYSTEM" "$QEMU_PKG"
 need_cmd timeout coreutils
+need_cmd flock util-linux
 missing_report
 for f in xen kernel dom0.cpio.gz; do
     [ -e "$A/$f" ] || die "missing $A/$f: build the images first with
@@ -77,6 +78,16 @@ kill_qemu() {
         kill -9 "$pid" 2>/dev/null
     fi
 }
+
+# One emulated machine at a time on this host: two TCG guests on a small
+# machine starve each other into timeouts. The lock is host-wide (not per
+# cache), so separate checkouts with separate caches queue too.
+LOCK=${VMSG_QEMU_LOCK:-/tmp/vmsg-xen-qemu.lock}
+exec 9>>"$LOCK" || die "cannot open the lock file $LOCK"
+if ! flock -n 9; then
+    note "waiting for another system test to finish (lock $LOCK)"
+    flock 9
+fi
 
 echo "+ ${QEMU[*]}" > "$LOG.cmd"
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null > >(stamp > "$LOG") 2>&1 &
