@@ -35,13 +35,12 @@ fail() {
     finish 1
 }
 
-# domu_create [paused]: create the domU running /scenarios/$SCENARIO/domu.sh.
-# Sets DOMID. Extra xl.cfg lines can be put in DOMU_CFG_EXTRA.
-domu_create() {
-    local kind=pvh mem=192 opt=
+# domu_write_config FILE: the xl config of the domU that runs
+# /scenarios/$SCENARIO/domu.sh; extra lines come from DOMU_CFG_EXTRA.
+domu_write_config() {
+    local kind=pvh mem=192
     [ "$(uname -m)" = x86_64 ] && kind=pv mem=160
-    [ "$1" = paused ] && opt=-p
-    cat > /etc/xen/domu.cfg <<CFG
+    cat > "$1" <<CFG
 name = "domu"
 type = "$kind"
 kernel = "/boot/domu-kernel"
@@ -53,6 +52,13 @@ on_poweroff = "destroy"
 on_crash = "preserve"
 ${DOMU_CFG_EXTRA:-}
 CFG
+}
+
+# domu_create [paused]: create that domU from /etc/xen/domu.cfg. Sets DOMID.
+domu_create() {
+    local opt=
+    [ "$1" = paused ] && opt=-p
+    domu_write_config /etc/xen/domu.cfg
     xl create $opt /etc/xen/domu.cfg > /tmp/xl-create.log 2>&1 ||
         { cat /tmp/xl-create.log; fail "xl create"; }
     DOMID=$(xl domid domu) || fail "xl domid"
