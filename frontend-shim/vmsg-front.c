@@ -336,8 +336,13 @@ int main(int argc, char **argv)
             fo.pool_pages = (uint32_t)v;
             break;
         case 'r':
-            if (!cli_number("--reconnect", optarg, 3600, &v) || v == 0)
+            if (!cli_number("--reconnect", optarg, 3600, &v))
                 return 2;
+            if (v == 0) {
+                fprintf(stderr, "vmsg-front: --reconnect takes 1..3600 seconds "
+                                "(leave it out to fail at once)\n");
+                return 2;
+            }
             fo.reconnect_ms = (int)v * 1000;
             c.reconnect = true;
             break;
