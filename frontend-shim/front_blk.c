@@ -10,7 +10,9 @@
  * flush                        VIRTIO_BLK_T_FLUSH
  * discard SECTOR COUNT         VIRTIO_BLK_T_DISCARD
  *
- * Sectors are 512 bytes, as in virtio-blk.
+ * Sectors are 512 bytes, as in virtio-blk. With --reconnect the disk rides
+ * out a backend restart (the driver sets it up again and resubmits), and
+ * write prints its progress each MiB.
  */
 #include "config.h"
 
@@ -98,7 +100,10 @@ static int blk_read_range(struct vmsg_blk *b, uint64_t sector, uint64_t count,
     return rc;
 }
 
-static int blk_write_from(struct vmsg_blk *b, uint64_t sector, int fd, uint64_t *written)
+#define PROGRESS_EVERY (1u << 20)
+
+static int blk_write_from(struct vmsg_blk *b, uint64_t sector, int fd, bool progress,
+                          uint64_t *written)
 {
     size_t chunk = vmsg_blk_max_transfer(b) / SECTOR;
     uint8_t *buf = malloc(chunk * SECTOR);
@@ -127,12 +132,34 @@ static int blk_write_from(struct vmsg_blk *b, uint64_t sector, int fd, uint64_t 
         if ((rc = vmsg_blk_write(b, 0, sector, buf, n)))
             break;
         sector += n;
+        if (progress && (*written + (uint64_t)got) / PROGRESS_EVERY > *written / PROGRESS_EVERY)
+            fprintf(stderr, "vmsg-front: %llu bytes written\n",
+                    (unsigned long long)(*written + (uint64_t)got));
         *written += (uint64_t)got;
         if ((size_t)got < chunk * SECTOR)
             break;
     }
     free(buf);
     return rc;
+}
+
+static int reconnect_bus(void *opaque, uint32_t since)
+{
+    struct front_cli *c = opaque;
+    int rc = vmsg_front_reconnect(c->f, since);
+
+    if (rc == 0)
+        fprintf(stderr, "vmsg-front: bus %u: connected again (connection %u): resuming\n",
+                c->bus, vmsg_front_connection(c->f));
+    else if (rc != -EALREADY)
+        fprintf(stderr, "vmsg-front: bus %u: the backend did not come back: %s\n", c->bus,
+                strerror(-rc));
+    return rc;
+}
+
+static uint32_t bus_connection(void *opaque)
+{
+    return vmsg_front_connection(((struct front_cli *)opaque)->f);
 }
 
 static int usage(void)
@@ -176,6 +203,10 @@ int cmd_blk(struct front_cli *c, int argc, char **argv)
         fprintf(stderr, "vmsg-front: blk device %u: %s\n", num, strerror(-rc));
         return 1;
     }
+    if (c->reconnect)
+        vmsg_blk_set_reconnect(b, &(struct vmsg_drv_reconnect){ .reconnect = reconnect_bus,
+                                                               .connection = bus_connection,
+                                                               .opaque = c });
     if (!strcmp(op, "read")) {
         if (range_ok(b, sector, count) && (rc = blk_read_range(b, sector, count, NULL)) == 0)
             status = 0;
@@ -198,7 +229,7 @@ int cmd_blk(struct front_cli *c, int argc, char **argv)
         if (fd < 0) {
             fprintf(stderr, "vmsg-front: %s: %s\n", argv[3], strerror(errno));
         } else {
-            rc = blk_write_from(b, sector, fd, &written);
+            rc = blk_write_from(b, sector, fd, c->reconnect, &written);
             if (rc == 0) {
                 fprintf(stderr, "vmsg-front: wrote %llu bytes at sector %llu\n",
                         (unsigned long long)written, (unsigned long long)sector);

@@ -16,6 +16,7 @@
 struct front_cli {
     struct vmsg_front *f;
     unsigned bus;
+    bool reconnect;             /* --reconnect: blk rides out backend restarts */
 };
 
 /* Parse a decimal (or 0x hex) in [0, max]; false and a message if not. */

@@ -21,3 +21,18 @@ frontend_shim_vmsg_front_CPPFLAGS = -iquote $(top_srcdir)/lib \
 frontend_shim_vmsg_front_LDADD = frontend-shim/libvmsg-front.a \
 	frontend-shim/drivers/libvmsgdrivers.a $(VMSG_XEN_LIBS) lib/libvmsg.a -lpthread
 dist_man_MANS += frontend-shim/vmsg-front.1
+
+# libvmsg-front and the blk driver riding out a backend restart, against the
+# fake platform with a real blk model behind it.
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test-front-restart
+TESTS += tests/unit/test-front-restart
+endif
+tests_unit_test_front_restart_SOURCES = tests/unit/test_front_restart.c tests/unit/test_xen_env.h \
+	tests/unit/fake_platform.c tests/unit/fake_platform.h tests/unit/vmsg_test.h
+tests_unit_test_front_restart_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_front_restart_CPPFLAGS = -iquote $(top_srcdir)/lib \
+	-iquote $(top_srcdir)/frontend-shim -I$(top_builddir) -I$(top_srcdir)
+tests_unit_test_front_restart_LDADD = frontend-shim/libvmsg-front.a \
+	frontend-shim/drivers/libvmsgdrivers.a $(VMSG_DEVICES_LIBS) lib/xen/libvmsgxen.a \
+	$(VMSG_XEN_LIBS) lib/libvmsg.a $(CUNIT_LIBS) -lpthread

@@ -46,6 +46,9 @@ static void usage(FILE *out)
             "  -b, --bus N          bus instance (default: the lowest one)\n"
             "  -t, --timeout MS     connect and request timeout (default %d)\n"
             "  -P, --pool-pages N   pages granted as the pool (default %u)\n"
+            "  -r, --reconnect S    blk: if the backend goes away (restarted), wait up to\n"
+            "                       S seconds for it, then set the disk up again and go on\n"
+            "                       with the requests not yet done; print progress\n"
             "  -v, --verbose        more log output\n"
             "  -h, --help           this text\n",
             VMSG_FRONT_DEFAULT_TIMEOUT_MS, VMSG_FRONT_DEFAULT_POOL_PAGES);
@@ -300,6 +303,7 @@ int main(int argc, char **argv)
         { "bus", required_argument, NULL, 'b' },
         { "timeout", required_argument, NULL, 't' },
         { "pool-pages", required_argument, NULL, 'P' },
+        { "reconnect", required_argument, NULL, 'r' },
         { "verbose", no_argument, NULL, 'v' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -313,7 +317,7 @@ int main(int argc, char **argv)
     int opt, rc, status;
 
     /* "+": options end at the command; its own arguments follow it. */
-    while ((opt = getopt_long(argc, argv, "+b:t:P:vh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+b:t:P:r:vh", opts, NULL)) != -1) {
         switch (opt) {
         case 'b':
             if (!cli_number("--bus", optarg, 255, &v))
@@ -330,6 +334,17 @@ int main(int argc, char **argv)
             if (!cli_number("--pool-pages", optarg, 1048576, &v) || v == 0)
                 return 2;
             fo.pool_pages = (uint32_t)v;
+            break;
+        case 'r':
+            if (!cli_number("--reconnect", optarg, 3600, &v))
+                return 2;
+            if (v == 0) {
+                fprintf(stderr, "vmsg-front: --reconnect takes 1..3600 seconds "
+                                "(leave it out to fail at once)\n");
+                return 2;
+            }
+            fo.reconnect_ms = (int)v * 1000;
+            c.reconnect = true;
             break;
         case 'v':
             if (level < VMSG_LOG_TRACE)

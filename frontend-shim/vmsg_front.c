@@ -20,6 +20,8 @@ struct vmsg_front {
     struct vmsg_xen_front *xf;
     struct vmsg_drvbus db;
     unsigned index;
+    int reconnect_ms;
+    uint32_t connection;                /* 1, then one more per reconnection */
     struct vmsg_front_dev *devs;        /* last enumeration, ascending */
     unsigned ndevs;
     bool agree;
@@ -169,9 +171,23 @@ out:
 
 int vmsg_front_open(struct vmsg_front **out, unsigned bus, const struct vmsg_front_opts *opts)
 {
+    struct vmsg_platform *plat;
+    char err[256];
+    int rc;
+
+    rc = vmsg_plat_xen_open(&plat, err, sizeof(err));
+    if (rc) {
+        vmsg_err("cannot open Xen: %s", err);
+        return rc;
+    }
+    return vmsg_front_open_platform(out, plat, bus, opts);
+}
+
+int vmsg_front_open_platform(struct vmsg_front **out, struct vmsg_platform *plat, unsigned bus,
+                             const struct vmsg_front_opts *opts)
+{
     struct vmsg_front_opts o = opts ? *opts : (struct vmsg_front_opts){ 0 };
     struct vmsg_front *f;
-    char err[256];
     int rc;
 
     if (o.timeout_ms <= 0)
@@ -179,14 +195,14 @@ int vmsg_front_open(struct vmsg_front **out, unsigned bus, const struct vmsg_fro
     if (!o.pool_pages)
         o.pool_pages = VMSG_FRONT_DEFAULT_POOL_PAGES;
     f = calloc(1, sizeof(*f));
-    if (!f)
+    if (!f) {
+        vmsg_plat_close(plat);
         return -ENOMEM;
-    f->index = bus;
-    rc = vmsg_plat_xen_open(&f->plat, err, sizeof(err));
-    if (rc) {
-        vmsg_err("cannot open Xen: %s", err);
-        goto err_free;
     }
+    f->index = bus;
+    f->plat = plat;
+    f->reconnect_ms = o.reconnect_ms > 0 ? o.reconnect_ms : 0;
+    f->connection = 1;
     rc = vmsg_xen_front_open(&f->xf, f->plat, bus, o.pool_pages, 0);
     if (rc) {
         vmsg_err("bus %u: %s (%s)", bus,
@@ -216,9 +232,43 @@ err_xf:
     vmsg_xen_front_close(f->xf);
 err_plat:
     vmsg_plat_close(f->plat);
-err_free:
     free(f);
     return rc;
+}
+
+uint32_t vmsg_front_connection(const struct vmsg_front *f)
+{
+    return f->connection;
+}
+
+int vmsg_front_reconnect(struct vmsg_front *f, uint32_t since)
+{
+    int rc;
+
+    if (since != f->connection)
+        return 0;   /* another driver already saw the bus come back */
+    /* One step notices a dead backend (cli_live 0, B/state) and goes
+     * Closed, ungranting everything of this connection. */
+    rc = vmsg_xen_front_step(f->xf);
+    if (rc == VMSG_XB_CONNECTED)
+        return -EALREADY;
+    if (!f->reconnect_ms)
+        return -ENOTCONN;
+    vmsg_warn("bus %u: backend dom%u went away: waiting up to %d ms for it to come back",
+              f->index, f->xf->be_domid, f->reconnect_ms);
+    rc = vmsg_xen_front_connect(f->xf, f->reconnect_ms);
+    if (rc) {
+        vmsg_err("bus %u: backend dom%u did not come back: %s", f->index, f->xf->be_domid,
+                 strerror(-rc));
+        return rc;
+    }
+    f->connection++;
+    /* Tokens of the old connection mean nothing on the new one. */
+    f->db.stale_token = 0;
+    vmsg_info("bus %u: connected again to backend dom%u (connection %u)", f->index,
+              f->xf->be_domid, f->connection);
+    rc = vmsg_front_enumerate(f);
+    return rc < 0 ? rc : 0;
 }
 
 void vmsg_front_close(struct vmsg_front *f)

@@ -8,7 +8,9 @@
  * to Connected), the driver-side transport on it (struct vmsg_drvbus), and
  * device enumeration from both views of docs/protocol.md section 6:
  * B/devices/<D> with state 4, and GET_DEVICES. A disagreement between the
- * two views is logged and reported, never hidden.
+ * two views is logged and reported, never hidden. Opt-in
+ * (opts.reconnect_ms): getting the bus back when the backend went away and
+ * came back (a restarted vmsg-backend), as a numbered new connection.
  *
  * What a device is for is then the business of the caller: it probes the
  * device (struct vmsg_driver_dev) or hands the drvbus to the userspace
@@ -33,10 +35,13 @@
 #define VMSG_FRONT_MAX_DEVICES 1024u
 
 struct vmsg_front;
+struct vmsg_platform;
 
 struct vmsg_front_opts {
     int timeout_ms;             /* connect and every request; 0: default */
     uint32_t pool_pages;        /* 0: VMSG_FRONT_DEFAULT_POOL_PAGES */
+    int reconnect_ms;           /* 0: a lost backend is final; else how long
+                                 * vmsg_front_reconnect() waits for it */
 };
 
 /* One device number, as each view sees it. */
@@ -63,6 +68,13 @@ int vmsg_front_buses(unsigned *idx, unsigned max);
  * -errno with the reason logged.
  */
 int vmsg_front_open(struct vmsg_front **out, unsigned bus, const struct vmsg_front_opts *opts);
+
+/*
+ * As vmsg_front_open(), on a platform handle the caller opened (the unit
+ * tests' fake Xen); the bus takes it over and closes it, also on failure.
+ */
+int vmsg_front_open_platform(struct vmsg_front **out, struct vmsg_platform *plat, unsigned bus,
+                             const struct vmsg_front_opts *opts);
 
 /*
  * Close: every probed device should have been released; the bus end goes
@@ -96,6 +108,29 @@ bool vmsg_front_views_agree(const struct vmsg_front *f);
  * present in both views, or device id 0), other -errno.
  */
 int vmsg_front_probe(struct vmsg_front *f, uint16_t num, struct vmsg_driver_dev *dev);
+
+/*
+ * Riding out a backend restart (docs/protocol.md section 3, "Frontend
+ * follows a closing backend"). Each connection has a number, 1 for the
+ * one vmsg_front_open() made; each has its own channel and pool, so what
+ * a driver allocated or negotiated on one is void on the next.
+ */
+uint32_t vmsg_front_connection(const struct vmsg_front *f);
+
+/*
+ * A driver whose request failed as if the bus were gone (-EPIPE, -EPROTO,
+ * or -ETIMEDOUT) asks for a connection after `since`, the one it set its
+ * device up on. Returns -EALREADY when `since` is still connected (the
+ * failure was the device's, not the bus's); 0 when a later connection is
+ * up (made now: the backend went away, came back within opts.reconnect_ms
+ * and the handshake ran again with new grants; or made earlier for
+ * another driver): the devices are enumerated again and every driver must
+ * probe its device again, forgetting, not freeing, the bus memory of the
+ * old connection. -ETIMEDOUT when the backend did not come back in time,
+ * -ENOTCONN when opts.reconnect_ms is 0, another -errno from the
+ * handshake.
+ */
+int vmsg_front_reconnect(struct vmsg_front *f, uint32_t since);
 
 /* The bus index and the backend domain, for messages. */
 unsigned vmsg_front_index(const struct vmsg_front *f);

@@ -138,6 +138,26 @@ void drv_stop(struct drv_common *c)
     c->probed = false;
 }
 
+/* Where the memory of a lost connection is "given back": nowhere. */
+static const struct vmsg_bus_ops gone_ops;
+static struct vmsg_bus gone_bus = { .ops = &gone_ops, .name = "(connection lost)" };
+
+void drv_abandon(struct drv_common *c)
+{
+    if (c->probed) {
+        for (unsigned i = 0; i < c->nvqs; i++) {
+            c->vqs[i].bus = &gone_bus;
+            vmsg_vq_drv_destroy(&c->vqs[i]);
+        }
+        free(c->vqs);
+        c->vqs = NULL;
+        c->nvqs = 0;
+        vmsg_drv_release(&c->dev);
+        c->probed = false;
+    }
+    c->bus = &gone_bus;
+}
+
 int drv_buf_alloc(struct drv_common *c, uint32_t len, struct drv_buf *b)
 {
     void *p;

@@ -45,6 +45,13 @@ int drv_start(struct drv_common *c, struct vmsg_drvbus *db, uint16_t dev_num,
               uint32_t device_id, uint64_t wanted, unsigned nvqs, uint32_t qsize);
 /* Reset the device, free the rings, unregister. */
 void drv_stop(struct drv_common *c);
+/*
+ * The bus connection the device was set up on is gone: forget the rings
+ * and the probe without a message to the device, and from now on give no
+ * bus memory back (drv_buf_free() forgets): it went with the connection,
+ * and the pool of a new one may hand the same addresses out again.
+ */
+void drv_abandon(struct drv_common *c);
 
 static inline struct vmsg_bus *drv_bus(const struct drv_common *c)
 {

@@ -28,6 +28,26 @@
 
 #define VMSG_DRIVERS_TIMEOUT_MS 10000
 
+/* --- riding out a backend restart (opt-in) --------------------------------- */
+/*
+ * How a driver gets its bus back when the backend went away; libvmsg-front
+ * provides both calls (vmsg_front_reconnect(), vmsg_front_connection()).
+ * A request that fails as if the bus were gone (-EPIPE, -EPROTO,
+ * -ETIMEDOUT) calls reconnect(opaque, since) with the connection its
+ * device was set up on. On 0 the driver forgets what it had on the old
+ * connection, sets the device up again (probe, features, queues) and
+ * resubmits, in the order they were started, every request not yet
+ * returned to its caller: a write acknowledged before the loss is never
+ * lost, one not acknowledged is written again. On -EALREADY (the bus
+ * never went away) the request fails with its own error; on another error
+ * (the backend did not come back in time) with that one.
+ */
+struct vmsg_drv_reconnect {
+    int (*reconnect)(void *opaque, uint32_t since);
+    uint32_t (*connection)(void *opaque);
+    void *opaque;
+};
+
 /* --- virtio-rng ---------------------------------------------------------- */
 struct vmsg_rng;
 int vmsg_rng_open(struct vmsg_drvbus *db, uint16_t dev_num, struct vmsg_rng **out);
@@ -55,6 +75,11 @@ int vmsg_blk_open(struct vmsg_drvbus *db, uint16_t dev_num, unsigned want_queues
                   struct vmsg_blk **out);
 void vmsg_blk_close(struct vmsg_blk *b);
 
+/* Ride out backend restarts from now on (r is copied; NULL: never). */
+void vmsg_blk_set_reconnect(struct vmsg_blk *b, const struct vmsg_drv_reconnect *r);
+/* How many times the device was set up again on a new connection. */
+unsigned vmsg_blk_reconnects(const struct vmsg_blk *b);
+
 uint64_t vmsg_blk_capacity(const struct vmsg_blk *b);     /* 512-byte sectors */
 bool vmsg_blk_read_only(const struct vmsg_blk *b);
 unsigned vmsg_blk_num_queues(const struct vmsg_blk *b);
@@ -76,7 +101,9 @@ int vmsg_blk_write_zeroes(struct vmsg_blk *b, unsigned q, uint64_t sector, uint3
 /*
  * Asynchronous form, for several requests in flight on several queues:
  * start a read or write, then wait for it. A started request must be waited
- * for (it owns bus memory until then). buf must stay valid until the wait.
+ * for (it owns bus memory until then). buf must stay valid until the wait
+ * (a write is copied from it again if it is resubmitted after a backend
+ * restart).
  */
 struct vmsg_blk_req;
 int vmsg_blk_start(struct vmsg_blk *b, unsigned q, bool write, uint64_t sector, void *buf,

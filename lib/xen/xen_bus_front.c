@@ -197,9 +197,14 @@ static bool refused(struct vmsg_xen_front *f)
     return changed;
 }
 
+/* While Connected: whether the backend we connected to is no more. B
+ * back in InitWait or Initialising means a new backend process took the
+ * instance on (the old one was killed and its unmap notification has not
+ * reached us yet, or was lost). */
 static bool backend_gone(struct vmsg_xen_front *f, int be_rc)
 {
     return be_rc || f->be_state >= VMSG_XB_CLOSING || f->be_state == VMSG_XB_UNKNOWN ||
+           f->be_state == VMSG_XB_INITWAIT || f->be_state == VMSG_XB_INITIALISING ||
            (f->shared && !vmsg_xen_chan_peer_alive(&f->chan));
 }
 

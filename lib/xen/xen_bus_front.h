@@ -4,8 +4,9 @@
  *
  * Owns: F's published nodes and state, the frontend's XenbusState machine
  * (Initialising -> Initialised once B is InitWait; Connected once B is
- * Connected; Closing -> Closed on close; Closed when the backend closes or
- * dies, and Initialised again once B is back in InitWait), the granted
+ * Connected; Closing -> Closed on close; Closed when the backend closes,
+ * dies or is replaced (B back in InitWait or Initialising while we are
+ * Connected), and Initialised again once B is in InitWait), the granted
  * channel page and pool, and a struct vmsg_bus (send, recv, wait, fd,
  * alloc, free) for vmsg_drvbus.
  *

@@ -189,6 +189,20 @@ static void backend_restart_is_seen_and_the_frontend_reconnects(void)
     down();
 }
 
+/* A killed backend's successor writes InitWait; if that is seen before
+ * the unmap notification of the dead one, the connection is over all
+ * the same. */
+static void backend_back_in_initwait_ends_the_connection(void)
+{
+    up();
+    handshake();
+    CU_ASSERT_FATAL(vmsg_plat_xs_printf(tool, VMSG_XS_TX_NONE, B_DIR "/state", "2") == 0);
+    CU_ASSERT_EQUAL(vmsg_xen_front_step(front), -EPIPE);
+    CU_ASSERT(is(F_DIR "/state", "6"));
+    CU_ASSERT_FALSE(vmsg_xen_front_connected(front));
+    down();
+}
+
 static void backend_refusal_is_reported_and_retried(void)
 {
     up();
@@ -419,6 +433,7 @@ static void register_suites(void)
         VMSG_TEST(frontend_close_and_reconnect);
         VMSG_TEST(frontend_death_is_followed_and_a_new_frontend_connects);
         VMSG_TEST(backend_restart_is_seen_and_the_frontend_reconnects);
+        VMSG_TEST(backend_back_in_initwait_ends_the_connection);
         VMSG_TEST(backend_refusal_is_reported_and_retried);
         VMSG_TEST(framing_error_closes_the_instance_until_reconnect);
         VMSG_TEST(offline_closes_the_backend_for_good);
