@@ -1065,6 +1065,22 @@ static void trace_record(void *opaque, const struct vmsg_bus *bus, enum vmsg_bus
     pthread_mutex_unlock(&t->lock);
 }
 
+/* The device thread traces its answer after the bus took it, so the
+ * driver may have it first: wait (bounded) for the trace to catch up. */
+static void trace_wait_sent(struct trace_seen *t, unsigned n)
+{
+    uint64_t end = vmsg_now_ms() + 2000;
+
+    for (;;) {
+        pthread_mutex_lock(&t->lock);
+        bool done = t->sent >= n;
+        pthread_mutex_unlock(&t->lock);
+        if (done || vmsg_now_ms() > end)
+            return;
+        usleep(1000);
+    }
+}
+
 /* The hook of the device end sees the request it received and the answer
  * it sent, with the bus they went through; one it dropped as malformed is
  * seen too; the driver end, without a hook, costs nothing and sees nothing. */
@@ -1081,6 +1097,7 @@ static void bus_trace_hook_sees_both_directions(void)
     dev_bus->trace_opaque = &t;
     __atomic_store_n(&dev_bus->trace, trace_record, __ATOMIC_RELEASE);
     CU_ASSERT_EQUAL(vmsg_drvbus_get_devices(&fx.drvbus, nums, 4), 2);
+    trace_wait_sent(&t, 1);
     pthread_mutex_lock(&t.lock);
     CU_ASSERT_EQUAL(t.received_get_devices, 1);
     CU_ASSERT_EQUAL(t.sent_get_devices, 1);
