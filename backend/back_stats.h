@@ -20,9 +20,10 @@ struct vmsg_back_stats {
     /* Bytes waiting in each ring of the channel / its size. */
     uint32_t to_backend_used, to_backend_size;
     uint32_t to_frontend_used, to_frontend_size;
-    /* Since the instance started (the devbus's counters). */
+    /* Since the instance started: the devbus's counters, and the event
+     * channel kicks of every connection (a reconnect within one turn of
+     * the loop may lose the last few of the old connection). */
     uint64_t received, sent, dropped_malformed, dropped_unexpected;
-    /* Since the channel was last connected. */
     uint64_t kicks_sent, kicks_received;
 };
 

@@ -45,6 +45,11 @@ struct vmsg_back_instance {
 
     pthread_mutex_t stats_lock;
     struct vmsg_back_stats stats;   /* published copy: under stats_lock */
+    /* The channel counts kicks per connection; these carry the counts of
+     * the connections before the current one, and what the current one
+     * showed at the last turn. */
+    uint64_t kicks_sent_before, kicks_received_before;
+    uint64_t chan_kicks_sent, chan_kicks_received;
 };
 
 static bool trace_all;
@@ -77,12 +82,11 @@ static void trace_message(void *opaque, const struct vmsg_bus *bus, enum vmsg_bu
 static void publish_stats(struct vmsg_back_instance *inst)
 {
     struct vmsg_back_stats s = { .fe_domid = inst->fe_domid, .index = inst->index };
+    struct vmsg_xen_chan_stats c = { 0 };
 
     s.state = inst->xb->state;
     s.connected = vmsg_xen_back_connected(inst->xb) && inst->xb->chan.page;
     if (s.connected) {
-        struct vmsg_xen_chan_stats c;
-
         /* The backend is the channel's client: it reads the right ring
          * (frontend -> backend) and writes the left one. */
         vmsg_xen_chan_stats(&inst->xb->chan, &c);
@@ -90,9 +94,17 @@ static void publish_stats(struct vmsg_back_instance *inst)
         s.to_backend_size = c.rd_size;
         s.to_frontend_used = c.wr_used;
         s.to_frontend_size = c.wr_size;
-        s.kicks_sent = c.kicks_sent;
-        s.kicks_received = c.kicks_received;
     }
+    /* Fewer kicks than last turn (or none: not connected) means a new
+     * channel: bank what the previous one counted. */
+    if (c.kicks_sent < inst->chan_kicks_sent || c.kicks_received < inst->chan_kicks_received) {
+        inst->kicks_sent_before += inst->chan_kicks_sent;
+        inst->kicks_received_before += inst->chan_kicks_received;
+    }
+    inst->chan_kicks_sent = c.kicks_sent;
+    inst->chan_kicks_received = c.kicks_received;
+    s.kicks_sent = inst->kicks_sent_before + c.kicks_sent;
+    s.kicks_received = inst->kicks_received_before + c.kicks_received;
     pthread_mutex_lock(&inst->db.lock);
     s.received = inst->db.stats.received;
     s.sent = inst->db.stats.sent;
