@@ -18,6 +18,7 @@
 #include "bus_devices.h"
 #include "devices/vmsg_devices.h"
 #include "transport/vmsg_device.h"
+#include "trace/vmsg_json.h"
 #include "util/vmsg_log.h"
 #include "xen/platform.h"
 #include "xen/xen_bus_back.h"
@@ -41,7 +42,86 @@ struct vmsg_back_instance {
     struct vmsg_devbus db;
     bool db_live;               /* db initialised and not yet destroyed */
     char token[48];             /* our own watches (devices/, @releaseDomain) */
+
+    pthread_mutex_t stats_lock;
+    struct vmsg_back_stats stats;   /* published copy: under stats_lock */
+    /* The channel counts kicks per connection; these carry the counts of
+     * the connections before the current one, and what the current one
+     * showed at the last turn. */
+    uint64_t kicks_sent_before, kicks_received_before;
+    uint64_t chan_kicks_sent, chan_kicks_received;
 };
+
+static bool trace_all;
+
+void vmsg_back_instance_trace_all(bool on)
+{
+    trace_all = on;
+}
+
+/* The bus's trace hook: called by every thread that sends, so it only
+ * renders into its own buffer and logs (thread-safe). */
+static void trace_message(void *opaque, const struct vmsg_bus *bus, enum vmsg_bus_dir dir,
+                          const void *msg, size_t len)
+{
+    struct vmsg_back_instance *inst = opaque;
+    /* Hex doubles the bytes; arrays of u32 take at most 11 per 4. */
+    size_t cap = 3 * len + 512;
+    char *line = malloc(cap);
+
+    if (!line)
+        return;
+    if (vmsg_json_render_traced(&bus->wire, 0, msg, len, inst->name,
+                                dir == VMSG_BUS_SENT ? "sent" : "received", line, cap) != -ENOMEM)
+        vmsg_info("trace %s", line);
+    free(line);
+}
+
+/* Copy what this thread alone may read (the devbus counters, the
+ * channel's shared indices) for the daemon's thread. */
+static void publish_stats(struct vmsg_back_instance *inst)
+{
+    struct vmsg_back_stats s = { .fe_domid = inst->fe_domid, .index = inst->index };
+    struct vmsg_xen_chan_stats c = { 0 };
+
+    s.state = inst->xb->state;
+    s.connected = vmsg_xen_back_connected(inst->xb) && inst->xb->chan.page;
+    if (s.connected) {
+        /* The backend is the channel's client: it reads the right ring
+         * (frontend -> backend) and writes the left one. */
+        vmsg_xen_chan_stats(&inst->xb->chan, &c);
+        s.to_backend_used = c.rd_used;
+        s.to_backend_size = c.rd_size;
+        s.to_frontend_used = c.wr_used;
+        s.to_frontend_size = c.wr_size;
+    }
+    /* Fewer kicks than last turn (or none: not connected) means a new
+     * channel: bank what the previous one counted. */
+    if (c.kicks_sent < inst->chan_kicks_sent || c.kicks_received < inst->chan_kicks_received) {
+        inst->kicks_sent_before += inst->chan_kicks_sent;
+        inst->kicks_received_before += inst->chan_kicks_received;
+    }
+    inst->chan_kicks_sent = c.kicks_sent;
+    inst->chan_kicks_received = c.kicks_received;
+    s.kicks_sent = inst->kicks_sent_before + c.kicks_sent;
+    s.kicks_received = inst->kicks_received_before + c.kicks_received;
+    pthread_mutex_lock(&inst->db.lock);
+    s.received = inst->db.stats.received;
+    s.sent = inst->db.stats.sent;
+    s.dropped_malformed = inst->db.stats.dropped_malformed;
+    s.dropped_unexpected = inst->db.stats.dropped_unexpected;
+    pthread_mutex_unlock(&inst->db.lock);
+    pthread_mutex_lock(&inst->stats_lock);
+    inst->stats = s;
+    pthread_mutex_unlock(&inst->stats_lock);
+}
+
+void vmsg_back_instance_stats(struct vmsg_back_instance *inst, struct vmsg_back_stats *out)
+{
+    pthread_mutex_lock(&inst->stats_lock);
+    *out = inst->stats;
+    pthread_mutex_unlock(&inst->stats_lock);
+}
 
 /* Before the bus end unmaps anything, no model may touch guest memory. */
 static void reset_devices(struct vmsg_xen_back *xb, void *opaque)
@@ -141,6 +221,7 @@ static void loop(struct vmsg_back_instance *inst)
 
     if (!on_xenstore(inst))
         return;
+    publish_stats(inst);
     for (;;) {
         bool connected = vmsg_xen_back_connected(inst->xb);
         unsigned n = vmsg_back_devices_fds(&inst->db, mfds, owners, MAX_MODEL_FDS);
@@ -167,6 +248,7 @@ static void loop(struct vmsg_back_instance *inst)
         for (unsigned i = 0; i < n; i++)
             if (pfd[3 + i].revents)
                 vmsg_device_model_fd_ready(owners[i], mfds[i]);
+        publish_stats(inst);
     }
 }
 
@@ -196,6 +278,12 @@ static void *instance_main(void *arg)
     }
     inst->db.release = vmsg_device_model_destroy;
     inst->db_live = true;
+    if (trace_all) {
+        struct vmsg_bus *bus = vmsg_xen_back_bus(inst->xb);
+
+        bus->trace_opaque = inst;
+        bus->trace = trace_message;
+    }
     snprintf(path, sizeof(path), "%s/devices", inst->xb->bdir);
     if ((rc = xs_watch(inst, path, true)) || (rc = xs_watch(inst, "@releaseDomain", true))) {
         vmsg_err("backend %s: cannot watch %s and @releaseDomain: %s", inst->name, path,
@@ -238,6 +326,8 @@ int vmsg_back_instance_start(struct vmsg_back_instance **out, uint32_t fe_domid,
     inst->done_fd = done_fd;
     snprintf(inst->name, sizeof(inst->name), "dom%u/bus%u", fe_domid, index);
     snprintf(inst->token, sizeof(inst->token), "vmsg-backend/%u/%u", fe_domid, index);
+    inst->stats = (struct vmsg_back_stats){ .fe_domid = fe_domid, .index = index };
+    pthread_mutex_init(&inst->stats_lock, NULL);
     inst->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (inst->stop_fd < 0) {
         rc = -errno;
@@ -253,6 +343,7 @@ int vmsg_back_instance_start(struct vmsg_back_instance **out, uint32_t fe_domid,
 err_fd:
     close(inst->stop_fd);
 err_free:
+    pthread_mutex_destroy(&inst->stats_lock);
     free(inst);
     return rc;
 }
@@ -274,6 +365,7 @@ void vmsg_back_instance_join(struct vmsg_back_instance *inst)
 {
     pthread_join(inst->thread, NULL);
     close(inst->stop_fd);
+    pthread_mutex_destroy(&inst->stats_lock);
     free(inst);
 }
 

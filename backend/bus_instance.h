@@ -9,13 +9,16 @@
  * xenstore watch fd and the models' fds, the @releaseDomain check of the
  * frontend domain, and the stop request from the daemon.
  *
- * The daemon (vmsg-backend.c) only starts, stops and reaps instances.
+ * The daemon (vmsg-backend.c) only starts, stops and reaps instances, and
+ * reads the statistics each instance publishes (back_stats.h).
  */
 #ifndef VMSG_BACKEND_BUS_INSTANCE_H
 #define VMSG_BACKEND_BUS_INSTANCE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "back_stats.h"
 
 struct vmsg_back_instance;
 
@@ -40,6 +43,20 @@ void vmsg_back_instance_stop(struct vmsg_back_instance *inst);
 
 /* Wait for the thread and free the instance. */
 void vmsg_back_instance_join(struct vmsg_back_instance *inst);
+
+/*
+ * The instance's statistics as its thread last published them (after each
+ * turn of its loop): safe from any thread while the instance is not yet
+ * joined, and never touches the instance's shared pages.
+ */
+void vmsg_back_instance_stats(struct vmsg_back_instance *inst, struct vmsg_back_stats *out);
+
+/*
+ * Log every message each instance started from now on sends and receives,
+ * as vmsgctl decode's JSON led by the instance and the direction
+ * (vmsg-backend --trace). Call before starting instances.
+ */
+void vmsg_back_instance_trace_all(bool on);
 
 uint32_t vmsg_back_instance_fe_domid(const struct vmsg_back_instance *inst);
 unsigned vmsg_back_instance_index(const struct vmsg_back_instance *inst);

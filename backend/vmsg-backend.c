@@ -9,7 +9,9 @@
  * Closing, resets its devices, unmaps and writes Closed) before exiting.
  *
  * It needs only grant mapping, event channels and its own xenstore
- * directory, so it runs in dom0 or in a driver domain.
+ * directory, so it runs in dom0 or in a driver domain. Its control socket
+ * (control.h) answers `vmsgctl status` from the statistics each instance
+ * publishes.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 #include <unistd.h>
 
 #include "bus_instance.h"
+#include "control.h"
 #include "daemon.h"
 #include "util/vmsg_log.h"
 #include "xen/platform.h"
@@ -45,6 +48,7 @@ struct daemon {
     char root[64];                      /* /local/domain/<self>/backend/virtio-msg */
     int done_fd;
     struct entry *entries;
+    struct vmsg_control *control;
 };
 
 static void usage(FILE *f)
@@ -58,10 +62,30 @@ static void usage(FILE *f)
             "  -p, --pidfile FILE   write the daemon's pid to FILE (removed on exit)\n"
             "  -v, --verbose        more log output (twice: trace)\n"
             "  -s, --syslog         log to syslog (the default when daemonized)\n"
+            "  -c, --control PATH   control socket for vmsgctl status\n"
+            "                       (default " VMSG_CONTROL_DEFAULT_PATH ")\n"
+            "  -t, --trace          log every message each bus instance sends and\n"
+            "                       receives, as vmsgctl decode's JSON\n"
             "  -h, --help           this text\n"
             "\n"
             "SIGTERM or SIGINT closes every bus instance (Closing, devices reset,\n"
             "grants unmapped, Closed) and exits 0.\n");
+}
+
+/* The control socket's view: what every live instance last published. */
+static unsigned collect_stats(void *opaque, struct vmsg_back_stats *out, unsigned max)
+{
+    struct daemon *d = opaque;
+    unsigned n = 0;
+
+    for (struct entry *e = d->entries; e; e = e->next) {
+        if (!e->inst)
+            continue;
+        if (n < max)
+            vmsg_back_instance_stats(e->inst, &out[n]);
+        n++;
+    }
+    return n;
 }
 
 static struct entry *find(struct daemon *d, uint32_t fe, unsigned index)
@@ -224,7 +248,7 @@ static void stop_all(struct daemon *d)
 
 static int serve(struct daemon *d, int sig_fd)
 {
-    struct pollfd pfd[3];
+    struct pollfd pfd[4];
     char *path, *token;
 
     for (;;) {
@@ -233,7 +257,8 @@ static int serve(struct daemon *d, int sig_fd)
         pfd[0] = (struct pollfd){ .fd = sig_fd, .events = POLLIN };
         pfd[1] = (struct pollfd){ .fd = vmsg_plat_xs_watch_fd(d->plat), .events = POLLIN };
         pfd[2] = (struct pollfd){ .fd = d->done_fd, .events = POLLIN };
-        if (poll(pfd, 3, -1) < 0) {
+        pfd[3] = (struct pollfd){ .fd = vmsg_control_fd(d->control), .events = POLLIN };
+        if (poll(pfd, 4, -1) < 0) {
             if (errno == EINTR)
                 continue;
             vmsg_err("poll: %s", strerror(errno));
@@ -247,6 +272,8 @@ static int serve(struct daemon *d, int sig_fd)
         }
         if (pfd[2].revents)
             reap(d);
+        if (pfd[3].revents)
+            vmsg_control_serve(d->control);
         while (vmsg_plat_xs_read_watch(d->plat, &path, &token) == 0) {
             changed = true;
             free(path);
@@ -263,24 +290,28 @@ int main(int argc, char **argv)
         { "pidfile", required_argument, NULL, 'p' },
         { "verbose", no_argument, NULL, 'v' },
         { "syslog", no_argument, NULL, 's' },
+        { "control", required_argument, NULL, 'c' },
+        { "trace", no_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct daemon d = { .done_fd = -1 };
     enum vmsg_log_level level = VMSG_LOG_INFO;
     bool foreground = false, use_syslog = false;
-    const char *pidfile = NULL;
+    const char *pidfile = NULL, *control = VMSG_CONTROL_DEFAULT_PATH;
     uint32_t self;
     char err[256];
     sigset_t sigs;
     int c, rc, sig_fd, status = 1;
 
-    while ((c = getopt_long(argc, argv, "fp:vsh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "fp:vsc:th", opts, NULL)) != -1) {
         switch (c) {
         case 'f': foreground = true; break;
         case 'p': pidfile = optarg; break;
         case 'v': if (level < VMSG_LOG_TRACE) level++; break;
         case 's': use_syslog = true; break;
+        case 'c': control = optarg; break;
+        case 't': vmsg_back_instance_trace_all(true); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -323,10 +354,15 @@ int main(int argc, char **argv)
         goto out_plat;
     }
     snprintf(d.root, sizeof(d.root), "/local/domain/%u/backend/virtio-msg", self);
+    if ((rc = vmsg_control_open(&d.control, control, self, collect_stats, &d))) {
+        vmsg_err("control socket %s: %s", control,
+                 rc == -EADDRINUSE ? "another vmsg-backend answers there" : strerror(-rc));
+        goto out_plat;
+    }
     d.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (d.done_fd < 0) {
         vmsg_err("eventfd: %s", strerror(errno));
-        goto out_plat;
+        goto out_control;
     }
     /* The watch fires once at once, so instances that exist already are
      * served from the first scan. */
@@ -342,6 +378,8 @@ int main(int argc, char **argv)
     vmsg_info("exiting: every bus instance closed");
 out_done:
     close(d.done_fd);
+out_control:
+    vmsg_control_close(d.control);
 out_plat:
     vmsg_plat_close(d.plat);
 out_pid:

@@ -11,6 +11,14 @@ TESTS += tests/tools/test-vmsgctl-decode.sh
 EXTRA_DIST += tests/tools/test-vmsgctl-decode.sh tests/data/v1-messages.hex
 AM_TESTS_ENVIRONMENT = top_srcdir='$(top_srcdir)'; export top_srcdir;
 
+# make install into a scratch DESTDIR, and a program built on what it put there.
+TESTS += tests/tools/test-install.sh
+EXTRA_DIST += tests/tools/test-install.sh
+AM_TESTS_ENVIRONMENT += MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' \
+	bindir='$(bindir)' sbindir='$(sbindir)' libdir='$(libdir)' includedir='$(includedir)' \
+	mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'; \
+	export MAKE CC PKG_CONFIG bindir sbindir libdir includedir mandir systemdsystemunitdir;
+
 # The toolstack subcommands and the xenstore schema checker, on the platform
 # interface only (no libxen*), so the unit tests run them on the fake.
 noinst_LIBRARIES += tools/libvmsgctl.a
@@ -18,6 +26,7 @@ tools_libvmsgctl_a_SOURCES = \
 	tools/vmsgctl_xs.h tools/vmsgctl_xs.c \
 	tools/vmsgctl_attach.c tools/vmsgctl_detach.c tools/vmsgctl_list.c \
 	tools/vmsgctl_status.c tools/vmsgctl_check.c tools/vmsgctl_opts.c \
+	tools/vmsgctl_backend.h tools/vmsgctl_backend.c \
 	tools/xs_schema.h tools/xs_schema.c \
 	tools/xs_schema_check.h tools/xs_schema_check.c
 nodist_tools_libvmsgctl_a_SOURCES = tools/xs_schema_builtin.c
@@ -53,6 +62,15 @@ tests_unit_test_vmsgctl_SOURCES = tests/unit/test_vmsgctl.c tests/unit/test_vmsg
 tests_unit_test_vmsgctl_CPPFLAGS = $(tools_vmsgctl_CPPFLAGS)
 tests_unit_test_vmsgctl_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 tests_unit_test_vmsgctl_LDADD = $(VMSGCTL_UNIT_LDADD)
+if HAVE_CUNIT
+check_PROGRAMS += tests/unit/test-vmsgctl-status
+TESTS += tests/unit/test-vmsgctl-status
+endif
+tests_unit_test_vmsgctl_status_SOURCES = tests/unit/test_vmsgctl_status.c \
+	tests/unit/test_vmsgctl_env.h tests/unit/fake_platform.c tests/unit/fake_platform.h
+tests_unit_test_vmsgctl_status_CPPFLAGS = $(tools_vmsgctl_CPPFLAGS)
+tests_unit_test_vmsgctl_status_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+tests_unit_test_vmsgctl_status_LDADD = $(VMSGCTL_UNIT_LDADD)
 tests_unit_test_xs_schema_SOURCES = tests/unit/test_xs_schema.c tests/unit/test_vmsgctl_env.h \
 	tests/unit/fake_platform.c tests/unit/fake_platform.h
 tests_unit_test_xs_schema_CPPFLAGS = $(tools_vmsgctl_CPPFLAGS)

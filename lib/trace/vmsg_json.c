@@ -80,8 +80,8 @@ static void render_message(yajl_gen g, const struct vmsg_wire *wire, const struc
         put_key_str(g, "ignored", why->ignored);
 }
 
-int vmsg_json_render(const struct vmsg_wire *wire, unsigned decode_flags, const void *buf,
-                     size_t len, char *out, size_t cap)
+static int render(const struct vmsg_wire *wire, unsigned decode_flags, const void *buf,
+                  size_t len, const char *instance, const char *direction, char *out, size_t cap)
 {
     struct vmsg_msg m;
     struct vmsg_problem why;
@@ -93,6 +93,10 @@ int vmsg_json_render(const struct vmsg_wire *wire, unsigned decode_flags, const 
         return -ENOMEM;
     enum vmsg_verdict v = vmsg_decode(wire, buf, len, decode_flags, &m, &why);
     yajl_gen_map_open(g);
+    if (instance)
+        put_key_str(g, "instance", instance);
+    if (direction)
+        put_key_str(g, "direction", direction);
     if (v == VMSG_OK) {
         render_message(g, wire, &m, &why);
     } else {
@@ -105,4 +109,17 @@ int vmsg_json_render(const struct vmsg_wire *wire, unsigned decode_flags, const 
     snprintf(out, cap, "%.*s", (int)text_len, (const char *)text);
     yajl_gen_free(g);
     return (int)v;
+}
+
+int vmsg_json_render(const struct vmsg_wire *wire, unsigned decode_flags, const void *buf,
+                     size_t len, char *out, size_t cap)
+{
+    return render(wire, decode_flags, buf, len, NULL, NULL, out, cap);
+}
+
+int vmsg_json_render_traced(const struct vmsg_wire *wire, unsigned decode_flags, const void *buf,
+                            size_t len, const char *instance, const char *direction, char *out,
+                            size_t cap)
+{
+    return render(wire, decode_flags, buf, len, instance, direction, out, cap);
 }

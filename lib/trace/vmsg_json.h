@@ -22,4 +22,12 @@
 int vmsg_json_render(const struct vmsg_wire *wire, unsigned decode_flags, const void *buf,
                      size_t len, char *out, size_t cap);
 
+/*
+ * The same object for a trace log, led by "instance" (the bus instance,
+ * "dom3/bus0") and "direction" ("sent" or "received"). Same returns.
+ */
+int vmsg_json_render_traced(const struct vmsg_wire *wire, unsigned decode_flags, const void *buf,
+                            size_t len, const char *instance, const char *direction, char *out,
+                            size_t cap);
+
 #endif

@@ -71,21 +71,46 @@ struct vmsg_bus_ops {
     void (*free)(struct vmsg_bus *bus, uint64_t addr, size_t len);
 };
 
+enum vmsg_bus_dir {
+    VMSG_BUS_SENT,
+    VMSG_BUS_RECEIVED,
+};
+
+/*
+ * Optional observer of the traffic of one bus end (vmsg-backend --trace):
+ * called with every whole message this end sent (after the bus took it)
+ * or received (before anyone acts on it, so a malformed one is seen too).
+ * `msg` is valid only during the call. Called from every thread that
+ * sends, so it must be thread-safe. NULL (the default) costs one branch.
+ */
+typedef void vmsg_bus_trace_fn(void *opaque, const struct vmsg_bus *bus, enum vmsg_bus_dir dir,
+                               const void *msg, size_t len);
+
 struct vmsg_bus {
     const struct vmsg_bus_ops *ops;
     struct vmsg_wire wire;          /* layout and maximum message size */
     uint32_t revision;              /* transport revision: 1 */
     uint32_t transport_features;    /* v1 defines none: 0 */
     char name[48];                  /* for log lines: "dom3/bus0" */
+    vmsg_bus_trace_fn *trace;       /* set before traffic starts, or NULL */
+    void *trace_opaque;
 };
 
 static inline int vmsg_bus_send(struct vmsg_bus *b, const void *msg, size_t len, int timeout_ms)
 {
-    return b->ops->send(b, msg, len, timeout_ms);
+    int rc = b->ops->send(b, msg, len, timeout_ms);
+
+    if (b->trace && rc == 0)
+        b->trace(b->trace_opaque, b, VMSG_BUS_SENT, msg, len);
+    return rc;
 }
 static inline int vmsg_bus_recv(struct vmsg_bus *b, void *buf, size_t cap)
 {
-    return b->ops->recv(b, buf, cap);
+    int len = b->ops->recv(b, buf, cap);
+
+    if (b->trace && len > 0)
+        b->trace(b->trace_opaque, b, VMSG_BUS_RECEIVED, buf, (size_t)len);
+    return len;
 }
 static inline int vmsg_bus_wait(struct vmsg_bus *b, int timeout_ms)
 {

@@ -67,9 +67,29 @@ void vmsg_xen_chan_ack(struct vmsg_xen_chan *c)
     uint32_t port;
 
     pthread_mutex_lock(c->plat_lock);
-    while (vmsg_plat_evtchn_pending(c->plat, &port) == 0)
+    while (vmsg_plat_evtchn_pending(c->plat, &port) == 0) {
+        if (port == c->port)
+            __atomic_add_fetch(&c->kicks_received, 1, __ATOMIC_RELAXED);
         vmsg_plat_evtchn_unmask(c->plat, port);
+    }
     pthread_mutex_unlock(c->plat_lock);
+}
+
+void vmsg_xen_chan_stats(struct vmsg_xen_chan *c, struct vmsg_xen_chan_stats *out)
+{
+    /* Snapshots for a status display: the peer's indices may move right
+     * after; an impossible one shows as a full ring (the data path
+     * reports it as the error it is). */
+    uint32_t rd_used = __atomic_load_n(&c->rd->prod, __ATOMIC_ACQUIRE) - c->rd_cons;
+    uint32_t wr_used = __atomic_load_n(&c->wr_prod, __ATOMIC_RELAXED) -
+                       __atomic_load_n(&c->wr->cons, __ATOMIC_ACQUIRE);
+
+    out->rd_size = c->rd_size;
+    out->wr_size = c->wr_size;
+    out->rd_used = min_u32(rd_used, c->rd_size);
+    out->wr_used = min_u32(wr_used, c->wr_size);
+    out->kicks_sent = __atomic_load_n(&c->kicks_sent, __ATOMIC_RELAXED);
+    out->kicks_received = __atomic_load_n(&c->kicks_received, __ATOMIC_RELAXED);
 }
 
 int vmsg_xen_chan_fd(struct vmsg_xen_chan *c)

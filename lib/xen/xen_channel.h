@@ -72,6 +72,14 @@ struct vmsg_xen_chan {
     uint32_t max_msg;           /* effective maximum, capped by the rings */
     bool broken;                /* framing error seen: sticky */
     uint64_t kicks_sent;        /* for tests and statistics */
+    uint64_t kicks_received;    /* our port found pending by _ack */
+};
+
+/* What vmsg_xen_chan_stats() reports. "rd" is the ring this end reads. */
+struct vmsg_xen_chan_stats {
+    uint32_t rd_used, rd_size;  /* bytes waiting for us / ring size */
+    uint32_t wr_used, wr_size;  /* bytes we wrote the peer has not taken */
+    uint64_t kicks_sent, kicks_received;
 };
 
 /*
@@ -130,6 +138,13 @@ int vmsg_xen_chan_wait(struct vmsg_xen_chan *c, int timeout_ms);
 /* Take and re-enable every pending event of the platform handle: call
  * when the fd polled readable, then re-check the rings. */
 void vmsg_xen_chan_ack(struct vmsg_xen_chan *c);
+
+/*
+ * Ring fill and kick counts, for statistics. Call from the thread that
+ * receives, while the channel is open (it reads the shared page); a
+ * peer's impossible index shows as a full ring.
+ */
+void vmsg_xen_chan_stats(struct vmsg_xen_chan *c, struct vmsg_xen_chan_stats *out);
 
 /* The fd that polls readable on a kick (the platform's event fd). */
 int vmsg_xen_chan_fd(struct vmsg_xen_chan *c);

@@ -8,6 +8,7 @@
  * fixed feature set, and counters of what the transport asked of it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -1036,6 +1037,88 @@ static const struct vmsg_conformance conformance[] = {
     { NULL, NULL, NULL },
 };
 
+/* What a bus trace hook saw: message ids by direction, in order. */
+struct trace_seen {
+    pthread_mutex_t lock;
+    const struct vmsg_bus *bus;
+    unsigned sent, received, sent_get_devices, received_get_devices;
+    enum vmsg_bus_dir last_dir;
+};
+
+static void trace_record(void *opaque, const struct vmsg_bus *bus, enum vmsg_bus_dir dir,
+                         const void *msg, size_t len)
+{
+    struct trace_seen *t = opaque;
+    struct vmsg_header h;
+    bool get_devices = vmsg_peek_header(msg, len, &h) && h.msg_id == VMSG_BUS_GET_DEVICES;
+
+    pthread_mutex_lock(&t->lock);
+    t->bus = bus;
+    t->last_dir = dir;
+    if (dir == VMSG_BUS_SENT) {
+        t->sent++;
+        t->sent_get_devices += get_devices;
+    } else {
+        t->received++;
+        t->received_get_devices += get_devices;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+/* The device thread traces its answer after the bus took it, so the
+ * driver may have it first: wait (bounded) for the trace to catch up. */
+static void trace_wait_sent(struct trace_seen *t, unsigned n)
+{
+    uint64_t end = vmsg_now_ms() + 2000;
+
+    for (;;) {
+        pthread_mutex_lock(&t->lock);
+        bool done = t->sent >= n;
+        pthread_mutex_unlock(&t->lock);
+        if (done || vmsg_now_ms() > end)
+            return;
+        usleep(1000);
+    }
+}
+
+/* The hook of the device end sees the request it received and the answer
+ * it sent, with the bus they went through; one it dropped as malformed is
+ * seen too; the driver end, without a hook, costs nothing and sees nothing. */
+static void bus_trace_hook_sees_both_directions(void)
+{
+    struct trace_seen t = { .lock = PTHREAD_MUTEX_INITIALIZER };
+    struct vmsg_bus *dev_bus;
+    uint8_t reply[300];
+    uint16_t nums[4];
+
+    fixture_up(264, 0, 7);
+    dev_bus = vmsg_loopback_device_bus(&fx.lb);
+    CU_ASSERT_PTR_NULL(vmsg_loopback_driver_bus(&fx.lb)->trace);
+    dev_bus->trace_opaque = &t;
+    __atomic_store_n(&dev_bus->trace, trace_record, __ATOMIC_RELEASE);
+    CU_ASSERT_EQUAL(vmsg_drvbus_get_devices(&fx.drvbus, nums, 4), 2);
+    trace_wait_sent(&t, 1);
+    pthread_mutex_lock(&t.lock);
+    CU_ASSERT_EQUAL(t.received_get_devices, 1);
+    CU_ASSERT_EQUAL(t.sent_get_devices, 1);
+    CU_ASSERT_EQUAL(t.received, 1);
+    CU_ASSERT_EQUAL(t.sent, 1);
+    CU_ASSERT_EQUAL(t.last_dir, VMSG_BUS_SENT);
+    CU_ASSERT_PTR_EQUAL(t.bus, dev_bus);
+    pthread_mutex_unlock(&t.lock);
+    /* A GET_DEVICES whose msg_size is below the header's: dropped, no
+     * answer, but the trace shows it arrived. */
+    CU_ASSERT_EQUAL(raw_exchange("40 02 0000 0100 0400", reply, 200), 0);
+    CU_ASSERT_EQUAL(fx.devbus.stats.dropped_malformed, 1);
+    pthread_mutex_lock(&t.lock);
+    CU_ASSERT_EQUAL(t.received, 2);
+    CU_ASSERT_EQUAL(t.received_get_devices, 2);
+    CU_ASSERT_EQUAL(t.sent, 1);
+    pthread_mutex_unlock(&t.lock);
+    __atomic_store_n(&dev_bus->trace, NULL, __ATOMIC_RELEASE);
+    fixture_down();
+}
+
 static void register_suites(void)
 {
     {
@@ -1090,6 +1173,7 @@ static void register_suites(void)
         VMSG_TEST(pool_small_allocations_never_cross_4k);
         VMSG_TEST(pool_alignment_free_and_reuse);
         VMSG_TEST(loopback_device_map_is_bounds_checked);
+        VMSG_TEST(bus_trace_hook_sees_both_directions);
     }
 }
 

@@ -569,6 +569,45 @@ static void grant_addresses_are_mapped_per_request(void)
     machine_down();
 }
 
+/* Ring fill is what one end wrote and the other has not taken yet, seen
+ * the same from both ends; a kick the backend takes is counted. */
+static void stats_show_ring_fill_and_kicks(void)
+{
+    struct vmsg_xen_chan_stats cs, ss;
+    uint8_t m[264], r[264];
+
+    chan_up(264);
+    make_msg(m, 100, 1);
+    vmsg_xen_chan_stats(&cli, &cs);
+    CU_ASSERT_EQUAL(cs.rd_used, 0);
+    CU_ASSERT_EQUAL(cs.wr_used, 0);
+    CU_ASSERT_EQUAL(cs.rd_size, 2048);      /* right ring: frontend -> backend */
+    CU_ASSERT_EQUAL(cs.wr_size, 1024);
+    uint64_t kicks = cs.kicks_received;
+    /* The backend waits (asking for a kick), the frontend writes. */
+    CU_ASSERT_EQUAL(vmsg_xen_chan_wait(&cli, 0), 0);
+    CU_ASSERT_EQUAL(vmsg_xen_chan_send(&srv, m, 100, 0), 0);
+    vmsg_xen_chan_stats(&cli, &cs);
+    vmsg_xen_chan_stats(&srv, &ss);
+    CU_ASSERT_EQUAL(cs.rd_used, 100);
+    CU_ASSERT_EQUAL(ss.wr_used, 100);
+    CU_ASSERT_EQUAL(ss.rd_used, 0);
+    vmsg_xen_chan_ack(&cli);
+    vmsg_xen_chan_stats(&cli, &cs);
+    CU_ASSERT(ss.kicks_sent > 0);
+    CU_ASSERT_EQUAL(cs.kicks_received, kicks + ss.kicks_sent);
+    CU_ASSERT_EQUAL(vmsg_xen_chan_recv(&cli, r, sizeof(r)), 100);
+    vmsg_xen_chan_stats(&cli, &cs);
+    vmsg_xen_chan_stats(&srv, &ss);
+    CU_ASSERT_EQUAL(cs.rd_used, 0);
+    CU_ASSERT_EQUAL(ss.wr_used, 0);
+    /* A peer's impossible producer index shows as a full ring. */
+    srv.page->right.prod += 5000;
+    vmsg_xen_chan_stats(&cli, &cs);
+    CU_ASSERT_EQUAL(cs.rd_used, 2048);
+    chan_down();
+}
+
 static void register_suites(void)
 {
     vmsg_log_init("test-xen-channel", false, VMSG_LOG_ERR);
@@ -577,6 +616,7 @@ static void register_suites(void)
         VMSG_TEST(page_is_initialised_as_libxenvchan_server);
         VMSG_TEST(messages_travel_whole_both_ways);
         VMSG_TEST(ring_wraps_around);
+        VMSG_TEST(stats_show_ring_fill_and_kicks);
         VMSG_TEST(full_ring_waits_for_the_reader);
         VMSG_TEST(reader_waits_for_a_partly_published_message);
         VMSG_TEST(undersized_msg_size_breaks_framing);

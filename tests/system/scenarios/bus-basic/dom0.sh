@@ -1,19 +1,21 @@
 # Scenario "bus-basic" (dom0 side), sourced by the dom0 /init.
 # vmsg-backend in dom0 serves rng, console and a 64 MiB blk (an image in
 # dom0's tmpfs) to the domU over the virtio-msg Xen bus. In the domU,
-# vmsg-front selftest passes and 32 MiB of random data go through blk and
+# vmsg-front selftest passes and 8 MiB of random data go through blk and
 # read back with the same SHA-256; here the image file must hold the same
-# bytes. Then SIGTERM: the backend closes the bus (B/state 6), unmaps
-# everything and exits 0; restarted, it serves the bus again; when the domU
-# is destroyed it drops the instance (B removed) and Xen releases the
-# domain (nothing of it stays mapped).
+# bytes, vmsgctl status shows the backend's counters (control socket) and
+# the --trace log the decoded GET_DEVICES. Then SIGTERM: the backend
+# closes the bus (B/state 6), unmaps everything and exits 0; restarted, it
+# serves the bus again; when the domU is destroyed it drops the instance
+# (B removed) and Xen releases the domain (nothing of it stays mapped).
 
 BLK_IMG=/run/vmsg-blk.img
 CON_LOG=/run/vmsg-console.log
-DATA_MB=32
+DATA_MB=8
 
-step "start vmsg-backend"
-vmsg-backend --foreground --verbose --pidfile /run/vmsg-backend.pid > /tmp/backend.log 2>&1 &
+step "start vmsg-backend (--trace)"
+vmsg-backend --foreground --verbose --trace --pidfile /run/vmsg-backend.pid \
+    > /tmp/backend.log 2>&1 &
 BACKEND=$!
 wait_for 20 test -s /run/vmsg-backend.pid ||
     { cat /tmp/backend.log; fail "vmsg-backend did not start"; }
@@ -62,7 +64,25 @@ grep -q "hello from the guest" $CON_LOG || fail "console line not in $CON_LOG"
 echo "console: $(cat $CON_LOG)"
 
 step "vmsgctl status and check after the guest's session"
-vmsgctl status || fail "vmsgctl status"
+vmsgctl status > /tmp/status.out 2> /tmp/status.err || fail "vmsgctl status"
+cat /tmp/status.out /tmp/status.err
+[ -S /run/vmsg-backend/control ] || fail "no control socket at /run/vmsg-backend/control"
+! grep -q "not reachable" /tmp/status.err || fail "the backend's control socket did not answer"
+# The instance's line: "ring: ...; messages: received R sent S ...".
+counts=$(sed -n 's/.*messages: received \([0-9]*\) sent \([0-9]*\) .*/\1 \2/p' /tmp/status.out)
+rx=${counts% *} tx=${counts#* }
+[ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ] ||
+    fail "vmsgctl status: expected non-zero messages received and sent, saw '${counts:-no backend line}'"
+# The guest closed its session: the instance waits for the next one.
+vmsgctl status --json | grep -q '"backend_stats":{"connected":false,"ring":null,"messages":{"received":[1-9]' ||
+    fail "vmsgctl status --json: expected backend_stats of a disconnected instance with messages"
+grep -q 'kicks: received [1-9][0-9]* sent [1-9]' /tmp/status.out ||
+    fail "vmsgctl status: expected kicks both ways over the guest's session"
+step "vmsg-backend --trace logged the guest's GET_DEVICES, decoded"
+grep -q "trace {\"instance\":\"dom$DOMID/bus0\",\"direction\":\"received\",\"name\":\"GET_DEVICES\",\"kind\":\"request\"" /tmp/backend.log ||
+    { grep -m 5 'trace {' /tmp/backend.log; fail "no decoded GET_DEVICES request in the trace log"; }
+grep -m 2 '"name":"GET_DEVICES"' /tmp/backend.log
+echo "trace lines: $(grep -c 'trace {' /tmp/backend.log)"
 vmsgctl check || { xenstore-ls -fp /local/domain; fail "vmsgctl check after the session"; }
 
 step "SIGTERM: vmsg-backend closes the bus (B/state 6) and exits 0"
@@ -87,8 +107,8 @@ gone() { ! listed; }
 wait_for 30 gone || { xl list; fail "dom$DOMID still listed (something still maps it)"; }
 kill -TERM $BACKEND
 wait $BACKEND || { cat /tmp/backend.log; fail "vmsg-backend exited $?"; }
-echo "---- vmsg-backend log (first run)"
-cat /tmp/backend-1.log
+echo "---- vmsg-backend log (first run, without its trace lines)"
+grep -v 'trace {' /tmp/backend-1.log
 echo "---- vmsg-backend log (second run)"
 cat /tmp/backend.log
 echo "---- end vmsg-backend log"

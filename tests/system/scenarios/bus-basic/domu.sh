@@ -1,6 +1,6 @@
 # Scenario "bus-basic" (domU side): vmsg-front on the virtio-msg Xen bus.
 # Devices (from dom0.sh): 0 rng, 1 console, 2 blk of 64 MiB.
-DATA_MB=32
+DATA_MB=8
 t0=$(uptime_s)
 vmsg-front list || fail "vmsg-front list"
 vmsg-front selftest || fail "vmsg-front selftest"
