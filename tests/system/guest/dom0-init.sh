@@ -28,35 +28,41 @@ step() {
 # fail TEXT: end the scenario as failed, with what we know.
 fail() {
     echo "VMSG-FAIL $SCENARIO: step '$CURRENT_STEP': $*"
-    if [ -f "$DOMU_LOG" ]; then
-        echo "---- domU console"; tail -n 40 "$DOMU_LOG"; echo "---- end domU console"
-    fi
+    local log
+    for log in /var/log/xen/console/guest-*.log; do
+        [ -f "$log" ] || continue
+        echo "---- console of ${log##*/guest-}"; tail -n 40 "$log"; echo "---- end console"
+    done
     xl list 2>&1
     finish 1
 }
 
-# domu_create [paused]: create the domU running /scenarios/$SCENARIO/domu.sh.
-# Sets DOMID. Extra xl.cfg lines can be put in DOMU_CFG_EXTRA.
+# domu_create [paused]: create a domU running /scenarios/$SCENARIO/domu.sh.
+# Sets DOMID and DOMU_LOG (its console log). Extra xl.cfg lines can be put
+# in DOMU_CFG_EXTRA; a scenario with several domUs names each in DOMU_NAME
+# (default "domu") and tells them apart by kernel command-line words in
+# DOMU_CMDLINE (e.g. vmsg.role=backend).
 domu_create() {
-    local kind=pvh mem=192 opt=
+    local kind=pvh mem=192 opt= name=${DOMU_NAME:-domu}
     [ "$(uname -m)" = x86_64 ] && kind=pv mem=160
     [ "$1" = paused ] && opt=-p
-    cat > /etc/xen/domu.cfg <<CFG
-name = "domu"
+    cat > /etc/xen/$name.cfg <<CFG
+name = "$name"
 type = "$kind"
 kernel = "/boot/domu-kernel"
 ramdisk = "/boot/domu.cpio.gz"
-extra = "console=hvc0 rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
+extra = "console=hvc0 rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO${DOMU_CMDLINE:+ $DOMU_CMDLINE}"
 memory = $mem
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "preserve"
 ${DOMU_CFG_EXTRA:-}
 CFG
-    xl create $opt /etc/xen/domu.cfg > /tmp/xl-create.log 2>&1 ||
-        { cat /tmp/xl-create.log; fail "xl create"; }
-    DOMID=$(xl domid domu) || fail "xl domid"
-    echo "domU is dom$DOMID"
+    xl create $opt /etc/xen/$name.cfg > /tmp/xl-create.log 2>&1 ||
+        { cat /tmp/xl-create.log; fail "xl create $name"; }
+    DOMID=$(xl domid $name) || fail "xl domid $name"
+    DOMU_LOG=/var/log/xen/console/guest-$name.log
+    echo "$name is dom$DOMID"
 }
 
 # domu_wait MARKER [SECONDS]: wait for MARKER on the domU console; a
