@@ -153,9 +153,10 @@ static int xen_own_domid(struct vmsg_platform *p, uint32_t *domid)
 
 /*
  * xenstored's view, for a domain that may not ask Xen: it forgets a domain
- * as soon as Xen reports it dying (and fires @releaseDomain then). Some
- * xenstoreds answer IS_DOMAIN_INTRODUCED only to privileged callers;
- * libxenstore reports that refusal as "false" with errno set.
+ * as soon as Xen reports it dying (and fires @releaseDomain then). Xen
+ * 4.17's C xenstored answers IS_DOMAIN_INTRODUCED only to privileged
+ * callers (EACCES otherwise); libxenstore reports that refusal as "false"
+ * with errno set.
  */
 static int xs_domain_introduced(struct vmsg_platform *p, uint32_t domid)
 {
