@@ -50,6 +50,7 @@ struct vmsg_back_instance {
      * showed at the last turn. */
     uint64_t kicks_sent_before, kicks_received_before;
     uint64_t chan_kicks_sent, chan_kicks_received;
+    bool fe_dir_stands_for_domain; /* domain_alive() cannot answer here (logged once) */
 };
 
 static bool trace_all;
@@ -146,26 +147,49 @@ static int xs_watch(struct vmsg_back_instance *inst, const char *path, bool on)
 
 /*
  * Whether the instance must be dropped without any handshake: the frontend
- * domain died (@releaseDomain) or the toolstack removed B outright.
- * Returns the reason or NULL.
+ * domain died or the toolstack removed B outright. Returns the reason or
+ * NULL.
+ *
+ * A driver domain may be unable to ask Xen or xenstored whether a domain
+ * exists (-ENOSYS): there the frontend directory F stands for the domain.
+ * The toolstack removes /local/domain/<FE> when it destroys the domain and
+ * creates F together with B, so F unreadable (ENOENT, or EACCES once its
+ * parents are gone too) means the domain went. A guest that removes its
+ * own F loses its bus instance: that only hurts itself.
  */
 static const char *gone_reason(struct vmsg_back_instance *inst)
 {
     char path[VMSG_XS_PATH_MAX + 16], *val = NULL;
     const char *why = NULL;
-    int rc;
+    int alive, rc;
 
     pthread_mutex_lock(&inst->xb->plat_lock);
-    rc = vmsg_plat_domain_alive(inst->plat, inst->fe_domid);
-    if (rc == 0) {
+    alive = vmsg_plat_domain_alive(inst->plat, inst->fe_domid);
+    if (alive == 0) {
         why = "frontend domain destroyed";
-    } else {
-        /* -ENOSYS (a driver domain cannot ask Xen) falls back to xenstore. */
-        snprintf(path, sizeof(path), "%s/frontend-id", inst->xb->bdir);
-        if (vmsg_plat_xs_read(inst->plat, VMSG_XS_TX_NONE, path, &val, NULL) == -ENOENT)
-            why = "backend directory removed by the toolstack";
-        free(val);
+        goto out;
     }
+    if (alive == -ENOSYS && !inst->fe_dir_stands_for_domain) {
+        inst->fe_dir_stands_for_domain = true;
+        vmsg_info("backend %s: %s: watching %s for the end of dom%u", inst->name,
+                  vmsg_plat_last_error(inst->plat), inst->xb->fdir, inst->fe_domid);
+    }
+    snprintf(path, sizeof(path), "%s/frontend-id", inst->xb->bdir);
+    rc = vmsg_plat_xs_read(inst->plat, VMSG_XS_TX_NONE, path, &val, NULL);
+    free(val);
+    if (rc == -ENOENT) {
+        why = "backend directory removed by the toolstack";
+        goto out;
+    }
+    if (alive == -ENOSYS) {
+        rc = vmsg_plat_xs_read(inst->plat, VMSG_XS_TX_NONE, inst->xb->fdir, &val, NULL);
+        free(val);
+        if (rc == -ENOENT || rc == -EACCES) {
+            vmsg_debug("backend %s: %s", inst->name, vmsg_plat_last_error(inst->plat));
+            why = "frontend directory removed (its domain was destroyed)";
+        }
+    }
+out:
     pthread_mutex_unlock(&inst->xb->plat_lock);
     return why;
 }

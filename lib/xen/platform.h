@@ -124,7 +124,7 @@ struct vmsg_platform {
 /*
  * Open the real platform on libxen*. Opens xenstore, the event channel
  * device and the gntdev/gntalloc devices that are present. In a domU without
- * privcmd rights domain_alive() reports -ENOSYS instead of failing the open.
+ * privileges domain_alive() reports -ENOSYS instead of failing the open.
  * Returns 0 and *out, or a negative errno with a message in *err (which may
  * be NULL) of at most errlen bytes.
  */
@@ -151,9 +151,9 @@ int vmsg_plat_own_domid(struct vmsg_platform *p, uint32_t *domid);
 
 /*
  * Whether domain `domid` exists and is not dying.
- * Returns 1 alive, 0 gone or dying, -ENOSYS when this domain cannot ask the
- * hypervisor (a domU without privcmd rights: use xenstore state instead),
- * other negative errno on failure.
+ * Returns 1 alive, 0 gone or dying, -ENOSYS when this domain may ask
+ * neither Xen (domctl) nor xenstored (a driver domain: use the xenstore
+ * tree instead, docs/driver-domain.md), other negative errno on failure.
  */
 int vmsg_plat_domain_alive(struct vmsg_platform *p, uint32_t domid);
 

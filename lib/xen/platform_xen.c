@@ -49,6 +49,7 @@ struct xen_ctx {
     struct xs_handle *xs;
     xc_interface *xc;
     bool xc_tried;
+    bool xs_intro_denied;          /* xenstored refused IS_DOMAIN_INTRODUCED */
     struct area *areas;
 };
 
@@ -150,24 +151,58 @@ static int xen_own_domid(struct vmsg_platform *p, uint32_t *domid)
     return 0;
 }
 
+/*
+ * xenstored's view, for a domain that may not ask Xen: it forgets a domain
+ * as soon as Xen reports it dying (and fires @releaseDomain then). Xen
+ * 4.17's C xenstored answers IS_DOMAIN_INTRODUCED only to privileged
+ * callers (EACCES otherwise); libxenstore reports that refusal as "false"
+ * with errno set.
+ */
+static int xs_domain_introduced(struct vmsg_platform *p, uint32_t domid)
+{
+    struct xen_ctx *x = X(p);
+    bool introduced;
+
+    if (x->xs_intro_denied)
+        return vmsg_plat_fail(p, -ENOSYS, "domain_alive(%u): not privileged (no domctl, "
+                              "xenstored refuses IS_DOMAIN_INTRODUCED)", domid);
+    errno = 0;
+    introduced = xs_is_domain_introduced(x->xs, domid);
+    if (introduced)
+        return 1;
+    if (errno == EACCES || errno == EPERM) {
+        x->xs_intro_denied = true;
+        return vmsg_plat_fail(p, -ENOSYS, "domain_alive(%u): not privileged (no domctl, "
+                              "xenstored refuses IS_DOMAIN_INTRODUCED: %s)", domid,
+                              strerror(errno));
+    }
+    if (errno)
+        return vmsg_plat_fail(p, errno_or(-EIO), "xenstore is_domain_introduced(%u)", domid);
+    return 0;
+}
+
 static int xen_domain_alive(struct vmsg_platform *p, uint32_t domid)
 {
     struct xen_ctx *x = X(p);
     xc_domaininfo_t info;
     int n;
 
+    /* A driver domain has no privcmd rights, or may open privcmd but not
+     * issue domctls: ask once, then only xenstored. */
     if (!x->xc_tried) {
         x->xc_tried = true;
         x->xc = xc_interface_open(x->log, x->log, 0);
     }
     if (!x->xc)
-        return vmsg_plat_fail(p, -ENOSYS, "domain_alive(%u): no privcmd access", domid);
+        return xs_domain_introduced(p, domid);
     errno = 0;
     n = xc_domain_getinfolist(x->xc, domid, 1, &info);
     if (n < 0) {
-        /* A domU may open privcmd but not issue domctls. */
-        if (errno == EPERM || errno == EACCES)
-            return vmsg_plat_fail(p, -ENOSYS, "domain_alive(%u): not privileged", domid);
+        if (errno == EPERM || errno == EACCES) {
+            xc_interface_close(x->xc);
+            x->xc = NULL;
+            return xs_domain_introduced(p, domid);
+        }
         return vmsg_plat_fail(p, errno_or(-EIO), "xc_domain_getinfolist(%u)", domid);
     }
     if (n == 0 || info.domain != domid)

@@ -210,6 +210,7 @@ unsigned vmsg_xs_watch_drain(struct vmsg_platform *p)
     unsigned n = 0;
 
     while (vmsg_plat_xs_read_watch(p, &path, &token) == 0) {
+        vmsg_debug("xenstore watch %s fired on %s", token, path);
         free(path);
         free(token);
         n++;

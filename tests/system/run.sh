@@ -34,11 +34,16 @@ LOG=$LOGDIR/$SCENARIO.log
 PIDFILE=$LOGDIR/$SCENARIO.qemu.pid
 rm -f "$PIDFILE"
 
+# A scenario may add Xen boot options for one architecture (xen-args.ARCH):
+# a driver domain on Arm needs xsm=dummy instead of the default SILO mode.
+XEN_EXTRA=
+[ -f "$SDIR/xen-args.$ARCH" ] && XEN_EXTRA=" $(tr '\n' ' ' < "$SDIR/xen-args.$ARCH")"
+
 if [ "$ARCH" = x86_64 ]; then
     # smap=0: QEMU's SMAP emulation and Xen's PV guest-stack writes make the
     # PV dom0 crash (docs/xen-qemu-ci.md). No Xen "noreboot": a panic must
     # end the run (-no-reboot), not hang it.
-    XEN_CMD="console=com1 com1=115200,8n1 dom0_mem=384M,max:384M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot smap=0"
+    XEN_CMD="console=com1 com1=115200,8n1 dom0_mem=384M,max:384M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot smap=0$XEN_EXTRA"
     DOM0_CMD="console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
     QEMU=("$QEMU_SYSTEM" -machine pc -cpu max -smp 2 -m 1024
           -device isa-debug-exit,iobase=0xf4,iosize=0x04
@@ -46,7 +51,7 @@ if [ "$ARCH" = x86_64 ]; then
           -initrd "$A/kernel $DOM0_CMD,$A/dom0.cpio.gz")
 else
     # The DTB sits at RAM base + 128 MiB: modules are loaded above it.
-    XEN_CMD="console=dtuart dom0_mem=512M,max:512M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot"
+    XEN_CMD="console=dtuart dom0_mem=512M,max:512M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot$XEN_EXTRA"
     DOM0_CMD="console=hvc0 earlycon=xenboot rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
     QEMU=("$QEMU_SYSTEM" -machine virt,virtualization=on,gic-version=3 -cpu cortex-a57
           -smp 2 -m 1536 -kernel "$A/xen" -append "$XEN_CMD"

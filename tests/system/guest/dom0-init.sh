@@ -28,24 +28,29 @@ step() {
 # fail TEXT: end the scenario as failed, with what we know.
 fail() {
     echo "VMSG-FAIL $SCENARIO: step '$CURRENT_STEP': $*"
-    if [ -f "$DOMU_LOG" ]; then
-        echo "---- domU console"; tail -n 40 "$DOMU_LOG"; echo "---- end domU console"
-    fi
+    local log
+    for log in /var/log/xen/console/guest-*.log; do
+        [ -f "$log" ] || continue
+        echo "---- console of ${log##*/guest-}"; tail -n 40 "$log"; echo "---- end console"
+    done
     xl list 2>&1
     finish 1
 }
 
-# domu_write_config FILE: the xl config of the domU that runs
-# /scenarios/$SCENARIO/domu.sh; extra lines come from DOMU_CFG_EXTRA.
+# domu_write_config FILE: the xl config of a domU that runs
+# /scenarios/$SCENARIO/domu.sh. Extra xl.cfg lines come from
+# DOMU_CFG_EXTRA; a scenario with several domUs names each in DOMU_NAME
+# (default "domu") and tells them apart by kernel command-line words in
+# DOMU_CMDLINE (e.g. vmsg.role=backend).
 domu_write_config() {
-    local kind=pvh mem=192
+    local kind=pvh mem=192 name=${DOMU_NAME:-domu}
     [ "$(uname -m)" = x86_64 ] && kind=pv mem=160
     cat > "$1" <<CFG
-name = "domu"
+name = "$name"
 type = "$kind"
 kernel = "/boot/domu-kernel"
 ramdisk = "/boot/domu.cpio.gz"
-extra = "console=hvc0 rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
+extra = "console=hvc0 rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO${DOMU_CMDLINE:+ $DOMU_CMDLINE}"
 memory = $mem
 vcpus = 1
 on_poweroff = "destroy"
@@ -54,15 +59,17 @@ ${DOMU_CFG_EXTRA:-}
 CFG
 }
 
-# domu_create [paused]: create that domU from /etc/xen/domu.cfg. Sets DOMID.
+# domu_create [paused]: create that domU from /etc/xen/NAME.cfg. Sets DOMID
+# and DOMU_LOG (its console log).
 domu_create() {
-    local opt=
+    local opt= name=${DOMU_NAME:-domu}
     [ "$1" = paused ] && opt=-p
-    domu_write_config /etc/xen/domu.cfg
-    xl create $opt /etc/xen/domu.cfg > /tmp/xl-create.log 2>&1 ||
-        { cat /tmp/xl-create.log; fail "xl create"; }
-    DOMID=$(xl domid domu) || fail "xl domid"
-    echo "domU is dom$DOMID"
+    domu_write_config /etc/xen/$name.cfg
+    xl create $opt /etc/xen/$name.cfg > /tmp/xl-create.log 2>&1 ||
+        { cat /tmp/xl-create.log; fail "xl create $name"; }
+    DOMID=$(xl domid $name) || fail "xl domid $name"
+    DOMU_LOG=/var/log/xen/console/guest-$name.log
+    echo "$name is dom$DOMID"
 }
 
 # domu_wait MARKER [SECONDS]: wait for MARKER on the domU console; a
