@@ -474,7 +474,7 @@ int main(int argc, char **argv)
     char err[256], token[] = "vchan-front";
     uint32_t bus = 0, ring_ref = 0, port = 0;
     unsigned seen = 0;
-    bool pool_up = false;
+    bool pool_up = false, kicked;
     int rc;
 
     probe_name = "vchan-front";
@@ -542,8 +542,9 @@ int main(int argc, char **argv)
         goto out_close;
     x.state = VMSG_XB_INITIALISED;
 
-    check(wait_client_kick(&v), "the backend connected: cli_live %u, and its connect kick woke "
-          "a libxenvchan server", v.vc->ring->cli_live);
+    kicked = wait_client_kick(&v);
+    check(kicked, "the backend connected: cli_live %u, and its connect kick woke a libxenvchan "
+          "server sleeping on the event channel", v.vc->ring->cli_live);
     rc = wait_be_state(&x, VMSG_XB_CONNECTED, VMSG_XB_CONNECTED, STEP_MS, &seen);
     check(rc == 0, "B/state Connected (B/state %u)", seen);
     if (rc || set_state(&x, VMSG_XB_CONNECTED))
