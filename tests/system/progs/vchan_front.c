@@ -103,6 +103,7 @@ static int vchan_sleep(struct vchan_bus *v, int timeout_ms)
 static int vchan_send(struct vmsg_bus *bus, const void *msg, size_t len, int timeout_ms)
 {
     struct vchan_bus *v = vchan_of(bus);
+    /* "No limit" is STEP_MS here: a test program must fail, not hang. */
     long long deadline = probe_now_ms() + (timeout_ms < 0 ? STEP_MS : timeout_ms);
 
     for (;;) {
@@ -202,13 +203,14 @@ static const struct vmsg_bus_ops vchan_ops = {
     .free = vchan_free,
 };
 
+/* Events that arrived while request() waited for a response. */
+static unsigned events_seen;
+
 /*
  * One request by hand: encode, libxenvchan_send, then libxenvchan_recv
  * until the response of the same namespace, msg_id and device arrives
  * (events in between are counted and skipped). resp points into buf.
  */
-static unsigned events_seen;
-
 static int request(struct vchan_bus *v, struct vmsg_msg *req, struct vmsg_msg *resp,
                    uint8_t *buf, size_t cap)
 {
