@@ -253,6 +253,12 @@ int vmsg_xen_chan_client_open(struct vmsg_xen_chan *c, struct vmsg_platform *pla
     pthread_mutex_init(&c->send_lock, NULL);
     /* Release: our setup is complete before the frontend sees us live. */
     __atomic_store_n(&c->page->cli_live, 1, __ATOMIC_RELEASE);
+    /* Section 4.3, as libxenvchan's client does: ask for a kick on the
+     * frontend's next write and kick it now, so a libxenvchan server
+     * sleeping in libxenvchan_wait() until cli_live is 1 wakes up. Our
+     * own frontend takes the kick as a spurious one. */
+    __atomic_fetch_or(&c->page->srv_notify, (uint8_t)VMSG_XEN_NOTIFY_WRITE, __ATOMIC_SEQ_CST);
+    kick(c);
     return 0;
 
 err_unmap:

@@ -99,8 +99,9 @@ int vmsg_xen_chan_server_open(struct vmsg_xen_chan *c, struct vmsg_platform *pla
  * Backend: bind to `remote_port` of `peer_domid`, map grant `ring_ref`
  * (writable, unmap notification on cli_live and our port), copy the orders
  * once and check them (each 10 or 11, different; else -EPROTO), check
- * srv_live (0: -EPIPE), then set cli_live = 1. Returns 0 or -errno; on
- * failure nothing is left mapped or bound.
+ * srv_live (0: -EPIPE), then set cli_live = 1, set NOTIFY_WRITE in
+ * srv_notify and kick the frontend (as libxenvchan's client does).
+ * Returns 0 or -errno; on failure nothing is left mapped or bound.
  */
 int vmsg_xen_chan_client_open(struct vmsg_xen_chan *c, struct vmsg_platform *plat,
                               pthread_mutex_t *plat_lock, uint32_t peer_domid,

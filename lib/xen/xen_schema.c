@@ -378,12 +378,14 @@ static int front_publish_tx(struct vmsg_platform *p, uint32_t tx, void *arg)
     for (unsigned i = 0; i < in->ndir; i++)
         off += (size_t)sprintf(refs + off, i ? " %u" : "%u", in->pool_dir_refs[i]);
     refs[off] = '\0';
-    snprintf(v, sizeof(v), "%u", in->ring_ref);
-    if ((rc = xs_put(p, tx, a->fdir, "ring-ref", v)))
-        goto out;
-    snprintf(v, sizeof(v), "%u", in->event_channel);
-    if ((rc = xs_put(p, tx, a->fdir, "event-channel", v)))
-        goto out;
+    if (!in->channel_nodes_written) {
+        snprintf(v, sizeof(v), "%u", in->ring_ref);
+        if ((rc = xs_put(p, tx, a->fdir, "ring-ref", v)))
+            goto out;
+        snprintf(v, sizeof(v), "%u", in->event_channel);
+        if ((rc = xs_put(p, tx, a->fdir, "event-channel", v)))
+            goto out;
+    }
     snprintf(v, sizeof(v), "%u", in->version);
     if ((rc = xs_put(p, tx, a->fdir, "version", v)))
         goto out;

@@ -189,13 +189,15 @@ struct vmsg_xs_front_info {
     uint32_t pool_pages;
     unsigned ndir;              /* ceil(pool_pages / 1024) */
     uint32_t pool_dir_refs[VMSG_XEN_MAX_DIR_PAGES];
+    bool channel_nodes_written; /* frontend: a libxenvchan server already
+                                 * wrote ring-ref and event-channel */
 };
 
 /*
- * Frontend: write ring-ref, event-channel, version, max-msg-size (if not 0),
- * pool-pages and pool-dir-ref, then state = Initialised (from `from`), in
- * one transaction. Returns 0 or -errno (-EINVAL: ndir does not match
- * pool_pages).
+ * Frontend: write ring-ref and event-channel (unless channel_nodes_written),
+ * version, max-msg-size (if not 0), pool-pages and pool-dir-ref, then
+ * state = Initialised (from `from`), in one transaction. Returns 0 or
+ * -errno (-EINVAL: ndir does not match pool_pages).
  */
 int vmsg_xs_front_publish(struct vmsg_platform *p, const char *fdir,
                           const struct vmsg_xs_front_info *info, unsigned from);

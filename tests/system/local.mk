@@ -20,11 +20,20 @@ tests_system_progs_vmsg_plat_back_SOURCES = tests/system/progs/plat_back.c \
 tests_system_progs_vmsg_plat_back_LDADD = $(SYSTEM_PROBE_LIBS)
 tests_system_progs_vmsg_xs_perms_SOURCES = tests/system/progs/xs_perms.c
 tests_system_progs_vmsg_xs_perms_LDADD = $(SYSTEM_PROBE_LIBS)
+# A frontend whose channel is Xen's libxenvchan (scenario vchan-compat).
+noinst_PROGRAMS += tests/system/progs/vmsg-vchan-front
+tests_system_progs_vmsg_vchan_front_SOURCES = tests/system/progs/vchan_front.c
+tests_system_progs_vmsg_vchan_front_CPPFLAGS = -iquote $(top_srcdir)/lib \
+	-iquote $(top_srcdir)/frontend-shim -I$(top_builddir) $(XENVCHAN_CFLAGS)
+tests_system_progs_vmsg_vchan_front_LDADD = tests/system/progs/libprobe.a \
+	frontend-shim/drivers/libvmsgdrivers.a $(VMSG_XEN_LIBS) lib/libvmsg.a \
+	$(XENVCHAN_LIBS) -lpthread
 
 # What build.sh puts into the guest images (/usr/local/bin): the probes and
 # every program the project installs.
 SYSTEM_IMAGE_PROGS = tests/system/progs/vmsg-plat-front$(EXEEXT) \
 	tests/system/progs/vmsg-plat-back$(EXEEXT) tests/system/progs/vmsg-xs-perms$(EXEEXT) \
+	tests/system/progs/vmsg-vchan-front$(EXEEXT) \
 	$(bin_PROGRAMS) $(sbin_PROGRAMS)
 system-image-progs: $(SYSTEM_IMAGE_PROGS)
 print-system-image-progs:

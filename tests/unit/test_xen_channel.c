@@ -91,14 +91,21 @@ static void raw_put(struct vmsg_xen_chan *c, const uint8_t *b, uint32_t n)
 
 static void page_is_initialised_as_libxenvchan_server(void)
 {
-    chan_up(264);
+    machine_up();
+    CU_ASSERT_FATAL(vmsg_xen_chan_server_open(&srv, fe, &fe_lock, ENV_BE, 264) == 0);
     struct vmsg_xen_chan_page *pg = srv.page;
     CU_ASSERT_EQUAL(pg->left_order, 10);
     CU_ASSERT_EQUAL(pg->right_order, 11);
-    CU_ASSERT_EQUAL(pg->cli_live, 1);   /* the client set it when it mapped */
+    CU_ASSERT_EQUAL(pg->cli_live, 2);
     CU_ASSERT_EQUAL(pg->srv_live, 1);
     CU_ASSERT_EQUAL(pg->cli_notify, VMSG_XEN_NOTIFY_WRITE);
     CU_ASSERT_EQUAL(pg->srv_notify, 0);
+    vmsg_xen_chan_close(&srv);
+    machine_down();
+
+    chan_up(264);
+    pg = srv.page;
+    CU_ASSERT_EQUAL(pg->cli_live, 1);   /* the client set it when it mapped */
     CU_ASSERT(srv.rd_size == 1024 && srv.wr_size == 2048);
     CU_ASSERT(cli.rd_size == 2048 && cli.wr_size == 1024);
     CU_ASSERT(srv.max_msg == 264 && cli.max_msg == 264);
@@ -252,13 +259,36 @@ static void producer_more_than_a_ring_ahead_breaks_framing(void)
     chan_down();
 }
 
+/* libxenvchan's client, on connect, sets cli_live 1, asks for a kick on the
+ * server's next write and kicks: a libxenvchan server waiting in
+ * libxenvchan_wait() for its client depends on that kick. */
+static void client_connect_wakes_the_server_like_libxenvchan(void)
+{
+    machine_up();
+    CU_ASSERT_FATAL(vmsg_xen_chan_server_open(&srv, fe, &fe_lock, ENV_BE, 264) == 0);
+    CU_ASSERT_FALSE(fd_readable(vmsg_xen_chan_fd(&srv)));
+    CU_ASSERT_FATAL(vmsg_xen_chan_client_open(&cli, be, &be_lock, ENV_FE, srv.ring_ref, srv.port,
+                                              264) == 0);
+    CU_ASSERT_EQUAL(srv.page->cli_live, 1);
+    CU_ASSERT_EQUAL(srv.page->srv_notify, VMSG_XEN_NOTIFY_WRITE);
+    CU_ASSERT_EQUAL(cli.kicks_sent, 1);
+    CU_ASSERT(fd_readable(vmsg_xen_chan_fd(&srv)));
+    chan_down();
+}
+
 static void no_kick_unless_the_peer_asked(void)
 {
     uint8_t m[64], r[264];
 
     chan_up(264);
     make_msg(m, 64, 1);
-    /* srv_notify starts 0: the backend has not asked, no kick. */
+    /* The backend asked for one kick when it connected: the first write
+     * kicks, the second does not. */
+    CU_ASSERT_EQUAL(vmsg_xen_chan_send(&srv, m, 64, 0), 0);
+    CU_ASSERT_EQUAL(srv.kicks_sent, 1);
+    CU_ASSERT_EQUAL(vmsg_xen_chan_recv(&cli, r, sizeof(r)), 64);
+    vmsg_xen_chan_ack(&cli);
+    srv.kicks_sent = 0;
     CU_ASSERT_EQUAL(vmsg_xen_chan_send(&srv, m, 64, 0), 0);
     CU_ASSERT_EQUAL(srv.kicks_sent, 0);
     CU_ASSERT_FALSE(fd_readable(vmsg_xen_chan_fd(&cli)));
@@ -274,13 +304,14 @@ static void no_kick_unless_the_peer_asked(void)
     /* The request was used up: the next write does not kick. */
     CU_ASSERT_EQUAL(vmsg_xen_chan_send(&srv, m, 64, 0), 0);
     CU_ASSERT_EQUAL(srv.kicks_sent, 1);
-    /* The other way: cli_notify starts with NOTIFY_WRITE, one kick. */
+    /* The other way: cli_notify starts with NOTIFY_WRITE, one kick (the
+     * connect kick was the first). */
     CU_ASSERT_EQUAL(vmsg_xen_chan_send(&cli, m, 64, 0), 0);
     CU_ASSERT_EQUAL(vmsg_xen_chan_send(&cli, m, 64, 0), 0);
-    CU_ASSERT_EQUAL(cli.kicks_sent, 1);
+    CU_ASSERT_EQUAL(cli.kicks_sent, 2);
     /* Reading kicks only a writer that asked (nobody did). */
     CU_ASSERT_EQUAL(vmsg_xen_chan_recv(&cli, r, sizeof(r)), 64);
-    CU_ASSERT_EQUAL(cli.kicks_sent, 1);
+    CU_ASSERT_EQUAL(cli.kicks_sent, 2);
     chan_down();
 }
 
@@ -623,6 +654,7 @@ static void register_suites(void)
         VMSG_TEST(oversized_msg_size_breaks_framing);
         VMSG_TEST(effective_maximum_is_enforced_by_the_reader);
         VMSG_TEST(producer_more_than_a_ring_ahead_breaks_framing);
+        VMSG_TEST(client_connect_wakes_the_server_like_libxenvchan);
         VMSG_TEST(no_kick_unless_the_peer_asked);
         VMSG_TEST(peer_death_is_seen_through_the_live_bytes);
         VMSG_TEST(client_refuses_impossible_orders);

@@ -378,6 +378,26 @@ static void frontend_publish_writes_every_node_and_state_last(void)
     down();
 }
 
+/* A libxenvchan server wrote ring-ref and event-channel into F itself. */
+static void frontend_publish_keeps_the_nodes_libxenvchan_wrote(void)
+{
+    struct vmsg_xs_front_info info = { .ring_ref = 99, .event_channel = 98, .version = 1,
+                                       .pool_pages = 1, .ndir = 1, .pool_dir_refs = { 9 },
+                                       .channel_nodes_written = true };
+
+    up();
+    put(fe, F_DIR, "ring-ref", "8");
+    put(fe, F_DIR, "event-channel", "5");
+    CU_ASSERT_EQUAL(vmsg_xs_front_publish(fe, F_DIR, &info, 1), 0);
+    CU_ASSERT(env_is(be, F_DIR "/ring-ref", "8"));
+    CU_ASSERT(env_is(be, F_DIR "/event-channel", "5"));
+    CU_ASSERT(env_is(be, F_DIR "/version", "1"));
+    CU_ASSERT(env_is(be, F_DIR "/pool-pages", "1"));
+    CU_ASSERT(env_is(be, F_DIR "/pool-dir-ref", "9"));
+    CU_ASSERT(env_is(be, F_DIR "/state", "3"));
+    down();
+}
+
 static void state_values_are_checked(void)
 {
     unsigned st = 0;
@@ -538,6 +558,7 @@ static void register_suites(void)
         VMSG_TEST(backend_reads_frontend_strictly);
         VMSG_TEST(frontend_info_is_copied_with_the_effective_maximum);
         VMSG_TEST(frontend_publish_writes_every_node_and_state_last);
+        VMSG_TEST(frontend_publish_keeps_the_nodes_libxenvchan_wrote);
         VMSG_TEST(state_values_are_checked);
     }
     {
