@@ -196,10 +196,15 @@ else
         ! -path '*/.deps/*' -print0)
 fi | { (cd "$TOP_SRCDIR" && tar --null -T - -cf - 2>/dev/null) || true; } | tar -C "$B" -xf -
 
-if [ ! -e "$B/config.status" ]; then
+# The build is incremental across runs, so it keeps automake's dependency
+# tracking: without it a changed header leaves objects built against the
+# old layout, and the images run a mix of two versions. A build configured
+# otherwise (by an older build.sh) is configured again.
+if [ ! -e "$B/config.status" ] || grep -q -e '--disable-dependency-tracking' "$B/config.status"; then
     echo "configuring the $ARCH build in $B"
+    [ -e "$B/Makefile" ] && make -C "$B" -s distclean >/dev/null 2>&1
     (cd "$B" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed in $B"
-    cfg=(--disable-dependency-tracking)
+    cfg=()
     if [ "$ARCH" = x86_64 ]; then
         cfg+=(--without-cunit)
     else
