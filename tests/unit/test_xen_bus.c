@@ -58,10 +58,12 @@ static void up(void)
 
 static void down(void)
 {
-    if (front)
-        vmsg_xen_front_close(front);
+    /* The backend first: with nobody stepping it, a frontend's close would
+     * wait VMSG_XEN_FRONT_CLOSE_WAIT_MS for it to answer Closing. */
     if (back)
         vmsg_xen_back_close(back);
+    if (front)
+        vmsg_xen_front_close(front);
     front = NULL;
     back = NULL;
     /* Teardown leaves nothing mapped, shared or bound. */
