@@ -4,8 +4,8 @@
  * io=threads in one run.
  *
  * Two rigs are up side by side, one per engine, each a loopback bus with
- * its device end in a pump thread shaped like the daemon's loop (one poll
- * over the bus fd and the model's fds, as in tests/unit/test_devices.c).
+ * its device end in tests/support/model_pump.c, a thread shaped like the
+ * daemon's loop (one poll over the bus fd and the model's fds).
  * Every (op, block size, depth) is measured on both engines in alternating
  * slices (bench.h), so the uring/threads ratio compares like with like on
  * this shared machine. Depth 1 is synchronous I/O on queue 0; depth 16
@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "backend/devices/vmsg_devices.h"
 #include "bench/bench.h"
 #include "frontend-shim/drivers/vmsg_drivers.h"
+#include "tests/support/model_pump.h"
 #include "transport/vmsg_loopback.h"
 
 #define DEV_NUM 1
@@ -43,8 +43,7 @@ struct rig {
     struct vmsg_drvbus drv;
     struct vmsg_device *dev;
     struct vmsg_blk *blk;
-    pthread_t pump;
-    volatile bool stop;
+    struct model_pump pump;
     bool up;
 };
 
@@ -59,32 +58,6 @@ struct io_case {
     uint8_t *buf[MAX_DEPTH];
     unsigned head, count, next_q;
 };
-
-static void *pump(void *arg)
-{
-    struct rig *r = arg;
-    struct vmsg_bus *bus = vmsg_loopback_device_bus(&r->lb);
-
-    while (!r->stop) {
-        struct pollfd pfd[8];
-        int fds[7];
-        int n = vmsg_device_model_fds(r->dev, fds, 7);
-        pfd[0] = (struct pollfd){ .fd = bus->ops->fd(bus), .events = POLLIN };
-        for (int i = 0; i < n; i++)
-            pfd[i + 1] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-        if (poll(pfd, (nfds_t)n + 1, 20) <= 0)
-            continue;
-        if (pfd[0].revents) {
-            int rc = vmsg_devbus_poll(&r->db, 0);
-            if (rc < 0 && rc != -EAGAIN)
-                break;
-        }
-        for (int i = 0; i < n; i++)
-            if (pfd[i + 1].revents)
-                vmsg_device_model_fd_ready(r->dev, fds[i]);
-    }
-    return NULL;
-}
 
 /* A file of file_bytes, written through so reads hit real pages. */
 static int make_file(const char *path)
@@ -111,8 +84,7 @@ static void rig_down(struct rig *r)
         return;
     r->up = false;
     vmsg_blk_close(r->blk);
-    r->stop = true;
-    pthread_join(r->pump, NULL);
+    model_pump_stop(&r->pump);
     vmsg_drvbus_destroy(&r->drv);
     vmsg_devbus_destroy(&r->db);
     vmsg_loopback_destroy(&r->lb);
@@ -138,11 +110,10 @@ static int rig_up(struct rig *r)
     if ((rc = vmsg_devbus_add(&r->db, DEV_NUM, r->dev, false)) < 0 ||
         (rc = vmsg_drvbus_init(&r->drv, vmsg_loopback_driver_bus(&r->lb))) < 0)
         goto err_lb;
-    if ((rc = -pthread_create(&r->pump, NULL, pump, r)) < 0)
+    if ((rc = model_pump_start(&r->pump, &r->db, r->dev)) < 0)
         goto err_lb;
     if ((rc = vmsg_blk_open(&r->drv, DEV_NUM, NQUEUES, &r->blk)) < 0) {
-        r->stop = true;
-        pthread_join(r->pump, NULL);
+        model_pump_stop(&r->pump);
         goto err_lb;
     }
     r->up = true;

@@ -21,7 +21,8 @@ bench_bench_virtq_SOURCES = bench/bench_virtq.c $(BENCH_COMMON)
 bench_bench_virtq_CPPFLAGS = $(BENCH_CPPFLAGS)
 bench_bench_virtq_LDADD = $(BENCH_LDADD)
 
-bench_bench_blk_SOURCES = bench/bench_blk.c $(BENCH_COMMON)
+bench_bench_blk_SOURCES = bench/bench_blk.c $(BENCH_COMMON) tests/support/model_pump.c \
+	tests/support/model_pump.h
 bench_bench_blk_CPPFLAGS = $(BENCH_CPPFLAGS)
 bench_bench_blk_LDADD = frontend-shim/drivers/libvmsgdrivers.a $(VMSG_DEVICES_LIBS) $(BENCH_LDADD)
 

@@ -22,6 +22,7 @@ check_PROGRAMS += tests/unit/test-devices
 TESTS += tests/unit/test-devices
 endif
 tests_unit_test_devices_SOURCES = tests/unit/test_devices.c tests/unit/vmsg_test.h \
+	tests/support/model_pump.c tests/support/model_pump.h \
 	tests/unit/virtq_hostile.h
 tests_unit_test_devices_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_devices_CPPFLAGS = $(UNIT_CPPFLAGS)

@@ -5,12 +5,11 @@
  * rings, each of which must leave the device in DEVICE_NEEDS_RESET while
  * the device side carries on serving.
  *
- * The device end runs in a pump thread shaped like the daemon's loop: one
- * poll() over the bus fd and the model's fds.
+ * The device end runs in tests/support/model_pump.c, a thread shaped like
+ * the daemon's loop: one poll() over the bus fd and the model's fds.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,7 @@
 #include "backend/devices/vmsg_devices.h"
 #include "frontend-shim/drivers/drv_common.h"
 #include "frontend-shim/drivers/vmsg_drivers.h"
+#include "tests/support/model_pump.h"
 #include "tests/unit/virtq_hostile.h"
 #include "tests/unit/vmsg_test.h"
 #include "transport/vmsg_loopback.h"
@@ -35,37 +35,10 @@ struct rig {
     struct vmsg_devbus db;
     struct vmsg_drvbus drv;
     struct vmsg_device *dev;
-    pthread_t pump;
-    volatile bool stop;
+    struct model_pump pump;
 };
 
 static struct rig rig;
-
-static void *pump(void *arg)
-{
-    struct rig *r = arg;
-    struct vmsg_bus *bus = vmsg_loopback_device_bus(&r->lb);
-
-    while (!r->stop) {
-        struct pollfd pfd[8];
-        int fds[7];
-        int n = vmsg_device_model_fds(r->dev, fds, 7);
-        pfd[0] = (struct pollfd){ .fd = bus->ops->fd(bus), .events = POLLIN };
-        for (int i = 0; i < n; i++)
-            pfd[i + 1] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-        if (poll(pfd, (nfds_t)n + 1, 20) <= 0)
-            continue;
-        if (pfd[0].revents) {
-            int rc = vmsg_devbus_poll(&r->db, 0);
-            if (rc < 0 && rc != -EAGAIN)
-                break;
-        }
-        for (int i = 0; i < n; i++)
-            if (pfd[i + 1].revents)
-                vmsg_device_model_fd_ready(r->dev, fds[i]);
-    }
-    return NULL;
-}
 
 /* Create a device of `type` and serve it on a fresh loopback. */
 static int rig_up(const char *type, const struct vmsg_param *p, unsigned n)
@@ -79,14 +52,13 @@ static int rig_up(const char *type, const struct vmsg_param *p, unsigned n)
     CU_ASSERT_EQUAL_FATAL(vmsg_devbus_init(&rig.db, vmsg_loopback_device_bus(&rig.lb)), 0);
     CU_ASSERT_EQUAL_FATAL(vmsg_devbus_add(&rig.db, DEV_NUM, rig.dev, false), 0);
     CU_ASSERT_EQUAL_FATAL(vmsg_drvbus_init(&rig.drv, vmsg_loopback_driver_bus(&rig.lb)), 0);
-    CU_ASSERT_EQUAL_FATAL(pthread_create(&rig.pump, NULL, pump, &rig), 0);
+    CU_ASSERT_EQUAL_FATAL(model_pump_start(&rig.pump, &rig.db, rig.dev), 0);
     return 0;
 }
 
 static void rig_down(void)
 {
-    rig.stop = true;
-    pthread_join(rig.pump, NULL);
+    model_pump_stop(&rig.pump);
     vmsg_drvbus_destroy(&rig.drv);
     struct vmsg_device *dev = vmsg_devbus_remove(&rig.db, DEV_NUM, false);
     CU_ASSERT_PTR_EQUAL(dev, rig.dev);

@@ -1,0 +1,55 @@
+/*
+ * tests/support/model_pump.c: see model_pump.h.
+ */
+#include "tests/support/model_pump.h"
+
+#include <errno.h>
+#include <poll.h>
+
+#include "backend/devices/vmsg_devices.h"
+
+#define PUMP_MODEL_FDS 7
+#define PUMP_POLL_MS 20     /* how soon a stop request is seen */
+
+static void *pump(void *arg)
+{
+    struct model_pump *p = arg;
+    struct vmsg_bus *bus = p->db->bus;
+
+    while (!p->stop) {
+        struct pollfd pfd[1 + PUMP_MODEL_FDS];
+        int fds[PUMP_MODEL_FDS];
+        int n = vmsg_device_model_fds(p->dev, fds, PUMP_MODEL_FDS);
+
+        if (n < 0)
+            n = 0;
+        pfd[0] = (struct pollfd){ .fd = bus->ops->fd(bus), .events = POLLIN };
+        for (int i = 0; i < n; i++)
+            pfd[i + 1] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+        if (poll(pfd, (nfds_t)n + 1, PUMP_POLL_MS) <= 0)
+            continue;
+        if (pfd[0].revents) {
+            int rc = vmsg_devbus_poll(p->db, 0);
+            if (rc < 0 && rc != -EAGAIN)
+                break;
+        }
+        for (int i = 0; i < n; i++)
+            if (pfd[i + 1].revents)
+                vmsg_device_model_fd_ready(p->dev, fds[i]);
+    }
+    return NULL;
+}
+
+int model_pump_start(struct model_pump *p, struct vmsg_devbus *db, struct vmsg_device *dev)
+{
+    p->db = db;
+    p->dev = dev;
+    p->stop = false;
+    return -pthread_create(&p->thread, NULL, pump, p);
+}
+
+void model_pump_stop(struct model_pump *p)
+{
+    p->stop = true;
+    pthread_join(p->thread, NULL);
+}
