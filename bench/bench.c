@@ -141,8 +141,12 @@ int bench_run(const struct bench_opts *o, struct bench_case *cases, unsigned nca
         cases[i].ops = cases[i].ns = 0;
         nsel += selected(o, &cases[i]);
     }
-    if (nsel == 0)
+    if (nsel == 0) {
+        fprintf(stderr, "no case name contains '%s'; the cases are:\n", o->only);
+        for (unsigned i = 0; i < ncases; i++)
+            fprintf(stderr, "  %s\n", cases[i].name);
         return -ENOENT;
+    }
     if (bench_counted(o)) {
         for (unsigned i = 0; i < ncases; i++)
             if (selected(o, &cases[i]) && (rc = run_counted(o, &cases[i])) < 0)
