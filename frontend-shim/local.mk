@@ -11,6 +11,9 @@ frontend_shim_libvmsg_front_a_CPPFLAGS = -iquote $(top_srcdir)/lib -I$(top_build
 # Xen bus and of the transport it is built on (compiled once, for their
 # own libraries); only libxen* and pthread come from outside (the .pc).
 frontend_shim_libvmsg_front_a_LIBADD = $(lib_xen_libvmsgxen_a_OBJECTS) $(lib_libvmsg_a_OBJECTS)
+# Automake does not derive dependencies from variables in LIBADD: without
+# this, a fresh build (make distcheck) may archive objects not built yet.
+frontend_shim_libvmsg_front_a_DEPENDENCIES = $(frontend_shim_libvmsg_front_a_LIBADD)
 
 # Its public header and the ones it includes, under one directory so their
 # "transport/...", "proto/...", "util/..." includes resolve from there.
