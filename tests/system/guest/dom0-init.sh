@@ -10,6 +10,10 @@ DOMU_LOG=/var/log/xen/console/guest-domu.log
 echo "VMSG-DOM0-INIT uptime=$(uptime_s) arch=$(uname -m) scenario=$SCENARIO"
 
 finish() {
+    # A program killed by a fault in dom0 shows only as the shell's
+    # "Segmentation fault"; the kernel knows which one and where.
+    dmesg 2>/dev/null | grep -E "segfault at|traps:|general protection" |
+        sed 's/^/VMSG-DOM0-FAULT /'
     echo "VMSG-FINISH rc=$1 uptime=$(uptime_s)"
     if [ "$(uname -m)" = x86_64 ]; then
         # QEMU's isa-debug-exit at port 0xf4 ends the run with (v << 1) | 1.
