@@ -274,13 +274,17 @@ static void loop(struct vmsg_back_instance *inst)
         }
         if (pfd[0].revents)
             return;
-        if ((rc == 0 || pfd[1].revents) && !on_xenstore(inst))
+        bool xs_turn = rc == 0 || pfd[1].revents;
+
+        if (xs_turn && !on_xenstore(inst))
             return;
         /* Whatever woke us, look at the rings: the event channel's fd is
          * only a hint, and a connect may have found messages queued. */
         if (!on_channel(inst))
             return;
-        for (unsigned i = 0; i < n; i++)
+        /* A xenstore turn may have destroyed a device (its nodes removed)
+         * that owns one of these fds: they are polled again next turn. */
+        for (unsigned i = 0; i < n && !xs_turn; i++)
             if (pfd[3 + i].revents)
                 vmsg_device_model_fd_ready(owners[i], mfds[i]);
         /* After the channel: a driver's status 0 that came in this turn
