@@ -15,6 +15,8 @@
 #include "util/vmsg_log.h"
 
 #define SEND_TIMEOUT_MS 1000
+/* docs/protocol.md section 8: detach wait for the driver's reset. */
+#define DETACH_WAIT_MS 5000
 
 /* Model names for the bare virtio device ids section 6 allows as `type`. */
 static const char *model_of(const struct vmsg_xs_device *d)
@@ -191,22 +193,63 @@ out:
 }
 
 /*
- * Section 6, detach: EVENT_DEVICE REMOVED, reset, destroy, state 6.
- * vmsg_devbus_remove() resets the device at once rather than waiting up to
- * 5 s for the driver's status 0: the model stops touching guest memory
- * either way, and a driver that still talks to the number gets no answer.
+ * Section 6, detach, first half: EVENT_DEVICE REMOVED; the device stays on
+ * the bus, unlisted, answering its driver, until the driver resets it or
+ * DETACH_WAIT_MS pass; vmsg_back_devices_reap() does the rest. Nothing
+ * here waits: the instance's other devices go on being served meanwhile.
+ * Without a connection there is no driver to wait for: the devices were
+ * reset when it went (status 0), so the device goes at once. A device the backend never served (refused) is Closed at once.
  */
-static int detach(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint16_t num, bool listed)
+static int detach(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint16_t num,
+                  uint64_t now_ms)
 {
     struct vmsg_device *dev = vmsg_devbus_find(db, num);
+    bool connected = vmsg_xen_back_connected(xb);
+    int rc;
 
-    if (dev) {
-        announce(xb, db, num, VMSG_DEVICE_BUS_STATE_REMOVED);
-        vmsg_device_model_destroy(vmsg_devbus_remove(db, num, false));
-    }
-    if (!listed)
+    if (!dev)
+        return dev_set_state(xb, num, VMSG_XB_CLOSING, VMSG_XB_CLOSED);
+    if (dev->leaving)
         return 0;
-    return dev_set_state(xb, num, VMSG_XB_CLOSING, VMSG_XB_CLOSED);
+    rc = vmsg_devbus_detach(db, num, connected, now_ms + DETACH_WAIT_MS);
+    if (rc && rc != -EALREADY)
+        vmsg_warn("%s: device %u: EVENT_DEVICE REMOVED not sent: %s", db->bus->name, num,
+                  strerror(-rc));
+    vmsg_info("backend %s: device %u: detaching%s", xb->bdir, num,
+              dev->let_go ? "" : ": REMOVED sent, waiting up to 5 s for the driver's reset");
+    return 0;
+}
+
+/* Devices whose whole directory the toolstack removed: gone at once. */
+static void drop(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint16_t num)
+{
+    vmsg_info("backend %s: device %u: nodes removed: dropping it", xb->bdir, num);
+    if (vmsg_devbus_detach(db, num, vmsg_xen_back_connected(xb), 0) == -ENOENT)
+        return;
+    vmsg_device_model_destroy(vmsg_devbus_remove(db, num, false));
+}
+
+int vmsg_back_devices_reap(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint64_t now_ms)
+{
+    struct vmsg_device *dev;
+    int rc = 0;
+
+    while ((dev = vmsg_devbus_reap(db, now_ms))) {
+        uint16_t num = dev->dev_num;
+        int err;
+
+        vmsg_info("backend %s: device %u: %s: destroyed", xb->bdir, num,
+                  dev->let_go ? "the driver let go"
+                              : "the driver did not reset it within 5 s");
+        vmsg_device_model_destroy(dev);
+        err = dev_set_state(xb, num, VMSG_XB_CLOSING, VMSG_XB_CLOSED);
+        if (err && err != -ENOENT) {
+            vmsg_err("backend %s: device %u: cannot write state 6: %s", xb->bdir, num,
+                     strerror(-err));
+            rc = err;
+        }
+    }
+    return rc;
 }
 
 static bool listed(const uint16_t *nums, unsigned count, uint16_t num)
@@ -217,7 +260,7 @@ static bool listed(const uint16_t *nums, unsigned count, uint16_t num)
     return false;
 }
 
-int vmsg_back_devices_sync(struct vmsg_xen_back *xb, struct vmsg_devbus *db)
+int vmsg_back_devices_sync(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint64_t now_ms)
 {
     uint16_t *nums = NULL;
     unsigned count = 0;
@@ -231,10 +274,8 @@ int vmsg_back_devices_sync(struct vmsg_xen_back *xb, struct vmsg_devbus *db)
     /* Devices whose whole directory the toolstack removed without a detach. */
     for (unsigned i = db->ndevices; i-- > 0;) {
         uint16_t num = db->devices[i]->dev_num;
-        if (!listed(nums, count, num)) {
-            vmsg_info("backend %s: device %u: nodes removed: dropping it", xb->bdir, num);
-            detach(xb, db, num, false);
-        }
+        if (!listed(nums, count, num))
+            drop(xb, db, num);
     }
     for (unsigned i = 0; i < count && rc == 0; i++) {
         bool served = vmsg_devbus_find(db, nums[i]) != NULL;
@@ -245,7 +286,7 @@ int vmsg_back_devices_sync(struct vmsg_xen_back *xb, struct vmsg_devbus *db)
         if (!served && (state == VMSG_XB_INITIALISING || state == VMSG_XB_CONNECTED))
             rc = attach(xb, db, nums[i], state);
         else if (state == VMSG_XB_CLOSING)
-            rc = detach(xb, db, nums[i], true);
+            rc = detach(xb, db, nums[i], now_ms);
     }
     free(nums);
     return rc;

@@ -212,7 +212,7 @@ static bool on_xenstore(struct vmsg_back_instance *inst)
                   strerror(-rc));
     if (vmsg_xen_back_finished(inst->xb))
         return false;
-    rc = vmsg_back_devices_sync(inst->xb, &inst->db);
+    rc = vmsg_back_devices_sync(inst->xb, &inst->db, vmsg_now_ms());
     if (rc < 0)
         vmsg_warn("backend %s: devices/: %s (retrying on the next event)", inst->xb->bdir,
                   strerror(-rc));
@@ -236,6 +236,17 @@ static bool on_channel(struct vmsg_back_instance *inst)
     return on_xenstore(inst);
 }
 
+/* How long the loop may sleep: the re-check interval, or less when a
+ * detach's wait for the driver ends sooner. */
+static int poll_timeout(struct vmsg_back_instance *inst)
+{
+    uint64_t next = vmsg_devbus_next_deadline(&inst->db), now = vmsg_now_ms();
+
+    if (next <= now)
+        return 0;
+    return next - now < RECHECK_MS ? (int)(next - now) : RECHECK_MS;
+}
+
 static void loop(struct vmsg_back_instance *inst)
 {
     struct vmsg_bus *bus = vmsg_xen_back_bus(inst->xb);
@@ -256,22 +267,32 @@ static void loop(struct vmsg_back_instance *inst)
         pfd[2] = (struct pollfd){ .fd = connected ? bus->ops->fd(bus) : -1, .events = POLLIN };
         for (unsigned i = 0; i < n; i++)
             pfd[3 + i] = (struct pollfd){ .fd = mfds[i], .events = POLLIN };
-        rc = poll(pfd, 3 + n, RECHECK_MS);
+        rc = poll(pfd, 3 + n, poll_timeout(inst));
         if (rc < 0 && errno != EINTR) {
             vmsg_err("backend %s: poll: %s", inst->xb->bdir, strerror(errno));
             return;
         }
         if (pfd[0].revents)
             return;
-        if ((rc == 0 || pfd[1].revents) && !on_xenstore(inst))
+        bool xs_turn = rc == 0 || pfd[1].revents;
+
+        if (xs_turn && !on_xenstore(inst))
             return;
         /* Whatever woke us, look at the rings: the event channel's fd is
          * only a hint, and a connect may have found messages queued. */
         if (!on_channel(inst))
             return;
-        for (unsigned i = 0; i < n; i++)
+        /* A xenstore turn may have destroyed a device (its nodes removed)
+         * that owns one of these fds: they are polled again next turn. */
+        for (unsigned i = 0; i < n && !xs_turn; i++)
             if (pfd[3 + i].revents)
                 vmsg_device_model_fd_ready(owners[i], mfds[i]);
+        /* After the channel: a driver's status 0 that came in this turn
+         * ends its device's detach now. */
+        rc = vmsg_back_devices_reap(inst->xb, &inst->db, vmsg_now_ms());
+        if (rc < 0)
+            vmsg_warn("backend %s: devices/: %s (retrying on the next event)", inst->xb->bdir,
+                      strerror(-rc));
         publish_stats(inst);
     }
 }

@@ -28,5 +28,7 @@ const char *cli_id_name(uint32_t device_id, char *buf, unsigned len);
 
 int cmd_blk(struct front_cli *c, int argc, char **argv);
 int cmd_selftest(struct front_cli *c, int argc, char **argv);
+int cmd_wait_device(struct front_cli *c, int argc, char **argv);
+int cmd_monitor(struct front_cli *c, int argc, char **argv);
 
 #endif

@@ -42,6 +42,7 @@ frontend_shim_vmsg_front_SOURCES = \
 	frontend-shim/front_cli.h \
 	frontend-shim/front_blk.c \
 	frontend-shim/front_selftest.c \
+	frontend-shim/front_follow.c \
 	frontend-shim/sha256.h \
 	frontend-shim/sha256.c
 frontend_shim_vmsg_front_CPPFLAGS = -iquote $(top_srcdir)/lib \

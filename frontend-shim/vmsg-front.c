@@ -4,7 +4,8 @@
  * drivers.
  *
  * Owns: global options, opening the bus, and the commands list, info, rng
- * and console; blk is front_blk.c, selftest front_selftest.c.
+ * and console; blk is front_blk.c, selftest front_selftest.c, wait-device
+ * and monitor front_follow.c.
  */
 #include "config.h"
 
@@ -41,6 +42,12 @@ static void usage(FILE *out)
             "                                SHA-256 of the range; exit 1 if not SHA256\n"
             "  blk DEV flush | discard SECTOR COUNT\n"
             "  selftest                      exercise every device: PASS/FAIL per device\n"
+            "  wait-device DEV present|absent [--timeout S] [--hold]\n"
+            "                                wait (default 30 s) until DEV is in / out of\n"
+            "                                the list, following EVENT_DEVICE; --hold: hold\n"
+            "                                DEV as a driver while it goes; exit 1 on timeout\n"
+            "  monitor [--count N] [--timeout S]\n"
+            "                                one line per EVENT_DEVICE: READY D TYPE, REMOVED D\n"
             "\n"
             "Options:\n"
             "  -b, --bus N          bus instance (default: the lowest one)\n"
@@ -369,7 +376,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "buses"))
         return cmd_buses();
     if (strcmp(cmd, "list") && strcmp(cmd, "info") && strcmp(cmd, "rng") &&
-        strcmp(cmd, "console") && strcmp(cmd, "blk") && strcmp(cmd, "selftest")) {
+        strcmp(cmd, "console") && strcmp(cmd, "blk") && strcmp(cmd, "selftest") &&
+        strcmp(cmd, "wait-device") && strcmp(cmd, "monitor")) {
         fprintf(stderr, "vmsg-front: unknown command '%s'\n", cmd);
         usage(stderr);
         return 2;
@@ -399,6 +407,10 @@ int main(int argc, char **argv)
         status = cmd_console(&c, argc, argv);
     else if (!strcmp(cmd, "blk"))
         status = cmd_blk(&c, argc, argv);
+    else if (!strcmp(cmd, "wait-device"))
+        status = cmd_wait_device(&c, argc, argv);
+    else if (!strcmp(cmd, "monitor"))
+        status = cmd_monitor(&c, argc, argv);
     else
         status = cmd_selftest(&c, argc, argv);
     fflush(stdout);

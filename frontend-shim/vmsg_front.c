@@ -22,9 +22,11 @@ struct vmsg_front {
     unsigned index;
     int reconnect_ms;
     uint32_t connection;                /* 1, then one more per reconnection */
-    struct vmsg_front_dev *devs;        /* last enumeration, ascending */
+    struct vmsg_front_dev *devs;        /* VMSG_FRONT_MAX_DEVICES, ascending */
     unsigned ndevs;
     bool agree;
+    vmsg_front_event_fn on_event;
+    void *event_opaque;
 };
 
 int vmsg_front_buses(unsigned *idx, unsigned max)
@@ -169,6 +171,70 @@ out:
     return rc;
 }
 
+/*
+ * EVENT_DEVICE (docs/protocol.md section 6) keeps the list in step between
+ * enumerations: READY adds the device as both views show it then (the
+ * backend writes state 4 before it announces), REMOVED drops it (the
+ * backend no longer lists it; the drvbus resets it if a driver held it).
+ * A hostile backend may announce anything: the entry is only a hint until
+ * a probe, which asks the device itself.
+ */
+static void on_device_event(struct vmsg_drvbus *db, uint16_t num, uint16_t state, void *opaque)
+{
+    struct vmsg_front *f = opaque;
+    struct vmsg_front_dev *d;
+    unsigned i;
+
+    (void)db;
+    if (!f->devs)
+        goto tell;  /* the first enumeration, under way, lists what is there */
+    for (i = 0; i < f->ndevs && f->devs[i].num < num; i++)
+        ;
+    d = i < f->ndevs && f->devs[i].num == num ? &f->devs[i] : NULL;
+    if (state == VMSG_DEVICE_BUS_STATE_REMOVED && d) {
+        memmove(d, d + 1, (f->ndevs - i - 1) * sizeof(*d));
+        f->ndevs--;
+    } else if (state == VMSG_DEVICE_BUS_STATE_READY && !d && f->ndevs < VMSG_FRONT_MAX_DEVICES) {
+        char path[VMSG_XS_PATH_MAX + 48], *type = NULL;
+
+        memmove(&f->devs[i + 1], &f->devs[i], (f->ndevs - i) * sizeof(*f->devs));
+        f->ndevs++;
+        d = &f->devs[i];
+        *d = (struct vmsg_front_dev){ .num = num, .in_get_devices = true };
+        uint32_t st;
+
+        pthread_mutex_lock(&f->xf->plat_lock);
+        snprintf(path, sizeof(path), "devices/%u/state", num);
+        d->in_xenstore = vmsg_xs_read_u32(f->plat, VMSG_XS_TX_NONE, f->xf->bdir, path, 0,
+                                          VMSG_XB_STATE_MAX, &st) == 0 &&
+                         st == VMSG_XB_CONNECTED;
+        snprintf(path, sizeof(path), "%s/devices/%u/type", f->xf->bdir, num);
+        if (vmsg_plat_xs_read(f->plat, VMSG_XS_TX_NONE, path, &type, NULL) == 0)
+            snprintf(d->type, sizeof(d->type), "%s", type);
+        pthread_mutex_unlock(&f->xf->plat_lock);
+        free(type);
+        if (!d->in_xenstore)
+            vmsg_warn("bus %u: device %u announced READY but its xenstore state is not 4",
+                      f->index, num);
+    } else if (state != VMSG_DEVICE_BUS_STATE_READY && state != VMSG_DEVICE_BUS_STATE_REMOVED) {
+        vmsg_debug("bus %u: EVENT_DEVICE for %u with unknown state %u", f->index, num, state);
+    }
+tell:
+    if (f->on_event)
+        f->on_event(f, num, state, f->event_opaque);
+}
+
+void vmsg_front_on_event(struct vmsg_front *f, vmsg_front_event_fn fn, void *opaque)
+{
+    f->on_event = fn;
+    f->event_opaque = opaque;
+}
+
+int vmsg_front_wait(struct vmsg_front *f, int timeout_ms)
+{
+    return vmsg_drvbus_poll(&f->db, timeout_ms);
+}
+
 int vmsg_front_open(struct vmsg_front **out, unsigned bus, const struct vmsg_front_opts *opts)
 {
     struct vmsg_platform *plat;
@@ -220,6 +286,8 @@ int vmsg_front_open_platform(struct vmsg_front **out, struct vmsg_platform *plat
     if (rc)
         goto err_xf;
     f->db.timeout_ms = o.timeout_ms;
+    f->db.on_device_event = on_device_event;
+    f->db.opaque = f;
     rc = vmsg_front_enumerate(f);
     if (rc < 0)
         goto err_db;

@@ -93,7 +93,30 @@ struct vmsg_drvbus *vmsg_front_drvbus(struct vmsg_front *f);
  */
 int vmsg_front_enumerate(struct vmsg_front *f);
 
-/* The devices of the last enumeration, ascending; returns the count. */
+/*
+ * Following the bus (docs/protocol.md section 6). Between enumerations the
+ * device list follows EVENT_DEVICE: READY adds the device, REMOVED drops
+ * it. A driver that holds a removed device finds its vmsg_driver_dev
+ * `removed`; the drvbus has reset the device (status 0) so the backend
+ * destroys it at once, and every further request to it fails with -ENODEV.
+ *
+ * vmsg_front_on_event() sets a function called for every EVENT_DEVICE
+ * after the list was updated (NULL: none). It runs inside the bus's
+ * request or wait: it must not make requests itself.
+ */
+typedef void (*vmsg_front_event_fn)(struct vmsg_front *f, uint16_t num, uint16_t state,
+                                    void *opaque);
+void vmsg_front_on_event(struct vmsg_front *f, vmsg_front_event_fn fn, void *opaque);
+
+/*
+ * Wait up to timeout_ms for events from the backend and handle them (the
+ * list, removed devices, the event function). Returns the number of events
+ * handled, 0 on timeout, or -errno (-EPIPE: the backend is gone).
+ */
+int vmsg_front_wait(struct vmsg_front *f, int timeout_ms);
+
+/* The devices of the last enumeration, as events changed it since,
+ * ascending; returns the count. */
 unsigned vmsg_front_devices(const struct vmsg_front *f, const struct vmsg_front_dev **devs);
 
 /* The entry for `num` in the last enumeration, or NULL. */

@@ -219,6 +219,11 @@ int drv_wait(struct drv_common *c, struct drv_chain *ch, int timeout_ms)
         rc = vmsg_drvbus_poll(c->dev.db, (int)(deadline - now < 100 ? deadline - now : 100));
         if (rc < 0 && rc != -EINTR)
             return rc;
+        if (c->dev.removed) {
+            /* Detached: the drvbus reset it, nothing in flight completes. */
+            c->broken = true;
+            return -ENODEV;
+        }
         if (c->dev.last_event_status & VMSG_STATUS_DEVICE_NEEDS_RESET) {
             c->broken = true;
             return -EIO;

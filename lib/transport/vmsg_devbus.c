@@ -4,6 +4,7 @@
  * validation and dispatch of everything received.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,8 @@ int vmsg_devbus_add(struct vmsg_devbus *db, uint16_t dev_num, struct vmsg_device
     db->ndevices++;
     dev->devbus = db;
     dev->dev_num = dev_num;
+    dev->leaving = false;
+    dev->let_go = false;
     pthread_mutex_unlock(&db->lock);
     vmsg_info("%s: device %u (%s) added", db->bus->name, dev_num, dev->desc.name);
     return notify ? announce(db, dev_num, VMSG_DEVICE_BUS_STATE_READY) : 0;
@@ -129,10 +132,68 @@ struct vmsg_device *vmsg_devbus_remove(struct vmsg_devbus *db, uint16_t dev_num,
     pthread_mutex_unlock(&db->lock);
     if (notify)
         announce(db, dev_num, VMSG_DEVICE_BUS_STATE_REMOVED);
+    /* Off the bus: this reset is ours, not the driver's letting go. */
+    __atomic_store_n(&dev->leaving, false, __ATOMIC_RELEASE);
     vmsg_device_reset(dev);
     dev->devbus = NULL;
     vmsg_info("%s: device %u (%s) removed", db->bus->name, dev_num, dev->desc.name);
     return dev;
+}
+
+int vmsg_devbus_detach(struct vmsg_devbus *db, uint16_t dev_num, bool notify,
+                       uint64_t deadline_ms)
+{
+    struct vmsg_device *dev = vmsg_devbus_find(db, dev_num);
+
+    if (!dev)
+        return -ENOENT;
+    if (dev->leaving)
+        return -EALREADY;
+    /* Under db->lock: GET_DEVICES reads it there. Set before the status
+     * is looked at, so that a reset racing with this either came first
+     * (status 0 below) or sees `leaving` and sets let_go itself. */
+    pthread_mutex_lock(&db->lock);
+    dev->leave_deadline_ms = deadline_ms;
+    __atomic_store_n(&dev->leaving, true, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&db->lock);
+    pthread_mutex_lock(&dev->event_lock);
+    /* Status 0: never set up, or reset already; nothing to let go. */
+    if (__atomic_load_n(&dev->status, __ATOMIC_ACQUIRE) == 0)
+        __atomic_store_n(&dev->let_go, true, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&dev->event_lock);
+    vmsg_info("%s: device %u (%s) leaving%s", db->bus->name, dev_num, dev->desc.name,
+              dev->let_go ? "" : ": waiting for the driver's reset");
+    return notify ? announce(db, dev_num, VMSG_DEVICE_BUS_STATE_REMOVED) : 0;
+}
+
+struct vmsg_device *vmsg_devbus_reap(struct vmsg_devbus *db, uint64_t now_ms)
+{
+    uint16_t due = 0;
+    bool found = false;
+
+    pthread_mutex_lock(&db->lock);
+    for (unsigned i = 0; i < db->ndevices && !found; i++) {
+        const struct vmsg_device *d = db->devices[i];
+        if (d->leaving && (__atomic_load_n(&d->let_go, __ATOMIC_ACQUIRE) ||
+                           now_ms >= d->leave_deadline_ms)) {
+            due = d->dev_num;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&db->lock);
+    return found ? vmsg_devbus_remove(db, due, false) : NULL;
+}
+
+uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db)
+{
+    uint64_t next = UINT64_MAX;
+
+    pthread_mutex_lock(&db->lock);
+    for (unsigned i = 0; i < db->ndevices; i++)
+        if (db->devices[i]->leaving && db->devices[i]->leave_deadline_ms < next)
+            next = db->devices[i]->leave_deadline_ms;
+    pthread_mutex_unlock(&db->lock);
+    return next;
 }
 
 void vmsg_devbus_reset_all(struct vmsg_devbus *db)
@@ -160,10 +221,14 @@ static void answer_get_devices(struct vmsg_devbus *db, const struct vmsg_get_dev
 
     pthread_mutex_lock(&db->lock);
     unsigned i = lower_bound(db, r->offset);
+    /* A leaving device (detach, section 6) is no longer listed. */
     for (; i < db->ndevices && db->devices[i]->dev_num < (uint32_t)r->offset + count; i++) {
         uint32_t bit = db->devices[i]->dev_num - r->offset;
-        bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
+        if (!db->devices[i]->leaving)
+            bitmap[bit / 8] |= (uint8_t)(1u << (bit % 8));
     }
+    while (i < db->ndevices && db->devices[i]->leaving)
+        i++;
     uint32_t next = i < db->ndevices ? db->devices[i]->dev_num & ~7u : 0;
     pthread_mutex_unlock(&db->lock);
 

@@ -157,6 +157,10 @@ void vmsg_device_reset(struct vmsg_device *dev)
     dev->driver_features = 0;
     dev->negotiated = 0;
     dev->unknown_features_requested = false;
+    /* A driver's status 0, or the bus instance going: either way nothing
+     * uses the device any more, so a detach need not wait. */
+    if (__atomic_load_n(&dev->leaving, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&dev->let_go, true, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&dev->event_lock);
 }
 

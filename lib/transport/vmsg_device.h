@@ -96,6 +96,11 @@ struct vmsg_device {
     uint32_t generation;
     struct vmsg_vq_state *vqs;      /* desc.num_queues entries */
     pthread_mutex_t event_lock;     /* status + events from model threads */
+
+    /* Detach (docs/protocol.md section 6), owned by the devbus. */
+    bool leaving;                   /* REMOVED sent: GET_DEVICES skips it */
+    bool let_go;                    /* reset (status 0) since it started leaving */
+    uint64_t leave_deadline_ms;     /* on the caller's clock: reaped then at the latest */
 };
 
 /* Create a device around a model (vqs allocated here). 0 or -errno. */
@@ -159,6 +164,31 @@ int vmsg_devbus_add(struct vmsg_devbus *db, uint16_t dev_num, struct vmsg_device
  * return it (the caller destroys it); NULL if there is none. */
 struct vmsg_device *vmsg_devbus_remove(struct vmsg_devbus *db, uint16_t dev_num, bool announce);
 struct vmsg_device *vmsg_devbus_find(struct vmsg_devbus *db, uint16_t dev_num);
+
+/*
+ * Detach, first half (docs/protocol.md section 6). The device stops being
+ * listed by GET_DEVICES, EVENT_DEVICE REMOVED is sent with `announce`, and
+ * the device stays on the bus, answering its driver, until the driver
+ * resets it (status 0) or until `deadline_ms` on the caller's clock;
+ * vmsg_devbus_reap() then takes it off. A device whose status is 0 has no
+ * driver to wait for: it can be reaped at once. The number stays taken
+ * until then. Returns 0, -ENOENT (no such device), -EALREADY (already
+ * leaving), or the error of sending REMOVED (the device leaves anyway).
+ */
+int vmsg_devbus_detach(struct vmsg_devbus *db, uint16_t dev_num, bool announce,
+                       uint64_t deadline_ms);
+
+/*
+ * Detach, second half: one leaving device that its driver let go, or whose
+ * deadline is at or before now_ms, taken off the bus (reset) and returned
+ * for the caller to destroy; NULL when none is due. Call until NULL.
+ * Whether the driver let go is dev->let_go.
+ */
+struct vmsg_device *vmsg_devbus_reap(struct vmsg_devbus *db, uint64_t now_ms);
+
+/* The earliest deadline of a leaving device, UINT64_MAX when none leaves:
+ * how long the caller may sleep before it must call vmsg_devbus_reap(). */
+uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db);
 
 /* Validate and act on one received message; answers requests. Returns 0
  * (handled or dropped) or a negative errno from the bus when sending the

@@ -69,9 +69,16 @@ static void dispatch_event(struct vmsg_drvbus *db, const struct vmsg_msg *m)
             dev->on_config(dev, dev->opaque);
         return;
     case VMSG_K_BUS_EVENT_DEVICE:
-        dev = find_dev(db, m->u.event_device.device_number);
-        if (dev && m->u.event_device.device_bus_state == VMSG_DEVICE_BUS_STATE_REMOVED)
-            dev->removed = true;
+        /* Section 6: the driver of a removed device lets go of it, after
+         * whatever request is under way (let_go()). */
+        for (unsigned i = 0; i < db->ndevs; i++) {
+            dev = db->devs[i];
+            if (dev->dev_num == m->u.event_device.device_number && !dev->removed &&
+                m->u.event_device.device_bus_state == VMSG_DEVICE_BUS_STATE_REMOVED) {
+                dev->removed = true;
+                db->resets_pending = true;
+            }
+        }
         if (db->on_device_event)
             db->on_device_event(db, m->u.event_device.device_number,
                                 m->u.event_device.device_bus_state, db->opaque);
@@ -101,7 +108,59 @@ static bool is_event(enum vmsg_kind k)
            k == VMSG_K_BUS_EVENT_DEVICE || k == VMSG_K_EVENT_AVAIL;
 }
 
+static int request(struct vmsg_drvbus *db, struct vmsg_msg *req, struct vmsg_msg *resp,
+                   uint8_t *resp_buf);
+static int poll_events(struct vmsg_drvbus *db, int timeout_ms);
+
+/*
+ * docs/protocol.md section 6: the backend destroys a removed device once its
+ * driver wrote status 0, or after 5 s. Every device the backend removed is
+ * reset here, once, right after the request or poll that took the REMOVED
+ * (never inside one: a request does not nest). From then on its requests
+ * fail with -ENODEV; the driver that holds it finds `removed` set and
+ * releases it.
+ */
+static void let_go(struct vmsg_drvbus *db)
+{
+    uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
+
+    if (!db->resets_pending || db->letting_go)
+        return;
+    db->letting_go = true;
+    while (db->resets_pending) {
+        db->resets_pending = false;
+        for (unsigned i = 0; i < db->ndevs; i++) {
+            struct vmsg_driver_dev *dev = db->devs[i];
+            struct vmsg_msg req = { .kind = VMSG_K_SET_DEVICE_STATUS_REQ }, resp;
+            int rc;
+
+            if (!dev->removed || dev->let_go)
+                continue;
+            dev->let_go = true;
+            req.hdr.dev_num = dev->dev_num;
+            req.u.set_device_status_req.status = 0;
+            rc = request(db, &req, &resp, buf);
+            if (rc < 0)
+                vmsg_warn("%s: device %u was removed; resetting it failed: %s "
+                          "(the backend drops it after its timeout)", db->bus->name,
+                          dev->dev_num, strerror(-rc));
+            else
+                vmsg_info("%s: device %u was removed: reset, no longer used", db->bus->name,
+                          dev->dev_num);
+        }
+    }
+    db->letting_go = false;
+}
+
 int vmsg_drvbus_poll(struct vmsg_drvbus *db, int timeout_ms)
+{
+    int rc = poll_events(db, timeout_ms);
+
+    let_go(db);
+    return rc;
+}
+
+static int poll_events(struct vmsg_drvbus *db, int timeout_ms)
 {
     uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
     struct vmsg_msg m;
@@ -122,6 +181,15 @@ int vmsg_drvbus_poll(struct vmsg_drvbus *db, int timeout_ms)
 
 int vmsg_drvbus_request(struct vmsg_drvbus *db, struct vmsg_msg *req,
                         struct vmsg_msg *resp, uint8_t *resp_buf)
+{
+    int rc = request(db, req, resp, resp_buf);
+
+    let_go(db);
+    return rc;
+}
+
+static int request(struct vmsg_drvbus *db, struct vmsg_msg *req, struct vmsg_msg *resp,
+                   uint8_t *resp_buf)
 {
     enum vmsg_kind want = vmsg_response_kind(req->kind);
     if (want == VMSG_KIND_COUNT)
@@ -222,6 +290,8 @@ int vmsg_drvbus_ping(struct vmsg_drvbus *db, uint32_t data)
 static int dev_request(struct vmsg_driver_dev *dev, struct vmsg_msg *req, struct vmsg_msg *resp,
                        uint8_t *buf)
 {
+    if (dev->removed)
+        return -ENODEV;     /* let_go() reset it; nothing more goes to it */
     req->hdr.dev_num = dev->dev_num;
     return vmsg_drvbus_request(dev->db, req, resp, buf);
 }
@@ -537,6 +607,8 @@ int vmsg_drv_get_shm(struct vmsg_driver_dev *dev, uint32_t id, uint32_t *addr, u
 int vmsg_drv_notify(struct vmsg_driver_dev *dev, uint32_t index, uint32_t next_offset)
 {
     struct vmsg_msg ev = { .kind = VMSG_K_EVENT_AVAIL };
+    if (dev->removed)
+        return -ENODEV;
     ev.hdr.dev_num = dev->dev_num;
     ev.u.event_avail.vq_index = index;
     ev.u.event_avail.next_offset = next_offset;

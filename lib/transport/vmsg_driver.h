@@ -37,6 +37,8 @@ struct vmsg_drvbus {
     void (*on_device_event)(struct vmsg_drvbus *db, uint16_t dev_num, uint16_t state,
                             void *opaque);
     void *opaque;
+    bool resets_pending;            /* a registered device was removed */
+    bool letting_go;                /* resetting removed devices now */
     uint64_t dropped;               /* malformed or unexpected messages */
     struct vmsg_ratelimit drop_log;
 };
@@ -50,7 +52,14 @@ void vmsg_drvbus_destroy(struct vmsg_drvbus *db);
 int vmsg_drvbus_request(struct vmsg_drvbus *db, struct vmsg_msg *req,
                         struct vmsg_msg *resp, uint8_t *resp_buf);
 
-/* Handle incoming events for up to timeout_ms. Returns events handled. */
+/*
+ * Handle incoming events for up to timeout_ms. Returns events handled.
+ *
+ * EVENT_DEVICE REMOVED for a registered device (docs/protocol.md section 6):
+ * the device is marked `removed`, and once the request or poll that took
+ * the event is done, the drvbus resets it (status 0) so the backend can let
+ * it go at once; its requests then fail with -ENODEV.
+ */
 int vmsg_drvbus_poll(struct vmsg_drvbus *db, int timeout_ms);
 
 /* Enumerate with GET_DEVICES: fills nums (up to max) in ascending order,
@@ -67,7 +76,9 @@ struct vmsg_driver_dev {
     uint64_t features;              /* negotiated */
     uint32_t generation;            /* latest seen */
     bool config_changed;            /* EVENT_CONFIG seen since last read */
-    bool removed;                   /* EVENT_DEVICE REMOVED seen */
+    bool removed;                   /* EVENT_DEVICE REMOVED seen: requests fail
+                                     * with -ENODEV; release the device */
+    bool let_go;                    /* reset by the drvbus after the removal */
     uint32_t last_event_status;     /* device_status of the last EVENT_CONFIG */
     /* Called on EVENT_USED for a queue; may be NULL. */
     void (*on_used)(struct vmsg_driver_dev *dev, uint32_t vq, void *opaque);

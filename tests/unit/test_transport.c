@@ -654,6 +654,142 @@ static void count_release(struct vmsg_device *dev)
     vmsg_device_destroy(dev);
 }
 
+/* --- detach (docs/protocol.md section 6) -----------------------------------
+ * The devbus is on the test's clock (times passed in): no sleeping, no timed
+ * assertion. The device thread is stopped around detach and reap, as the
+ * backend runs both on the bus thread. */
+
+static void detach_removed_then_driver_reset_destroys_before_timeout(void)
+{
+    uint32_t status;
+    fixture_up(264, 0, 1);
+    negotiate_dev0(0);
+    vmsg_loopback_stop_device(&fx.lb);
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 0, true, 5000), 0);
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 0, true, 5000), -EALREADY);
+    CU_ASSERT_PTR_NULL(vmsg_devbus_reap(&fx.devbus, 0));     /* the driver holds it */
+    CU_ASSERT_EQUAL(vmsg_devbus_next_deadline(&fx.devbus), 5000);
+    CU_ASSERT_EQUAL_FATAL(vmsg_loopback_start_device(&fx.lb, &fx.devbus), 0);
+    /* The driver takes REMOVED and resets the device before returning. */
+    CU_ASSERT(vmsg_drvbus_poll(&fx.drvbus, 2000) >= 1);
+    CU_ASSERT_TRUE(fx.drv.removed);
+    CU_ASSERT_TRUE(fx.drv.let_go);
+    CU_ASSERT_EQUAL(vmsg_drv_get_status(&fx.drv, &status), -ENODEV);
+    CU_ASSERT_EQUAL(vmsg_drv_notify(&fx.drv, 0, 0), -ENODEV);
+    vmsg_loopback_stop_device(&fx.lb);
+    CU_ASSERT_EQUAL(fx.td[0].dev.status, 0);
+    /* At 1 ms of its 5000: gone at once, reset by the driver. */
+    struct vmsg_device *gone = vmsg_devbus_reap(&fx.devbus, 1);
+    CU_ASSERT_PTR_EQUAL(gone, &fx.td[0].dev);
+    CU_ASSERT_TRUE(gone && gone->let_go);
+    CU_ASSERT_PTR_NULL(vmsg_devbus_reap(&fx.devbus, 1));
+    CU_ASSERT_EQUAL(vmsg_devbus_next_deadline(&fx.devbus), UINT64_MAX);
+    CU_ASSERT_PTR_NULL(vmsg_devbus_find(&fx.devbus, 0));
+    vmsg_drv_release(&fx.drv);
+    if (gone)
+        vmsg_device_destroy(gone);
+    CU_ASSERT_EQUAL(fx.nevents, 1);
+    CU_ASSERT(fx.events_seen[0][0] == 0 && fx.events_seen[0][1] == VMSG_DEVICE_BUS_STATE_REMOVED);
+    fixture_down();
+}
+
+static void detach_silent_driver_destroyed_at_timeout(void)
+{
+    fixture_up(264, 0, 1);
+    negotiate_dev0(0);
+    vmsg_loopback_stop_device(&fx.lb);
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 0, true, 5000), 0);
+    /* The driver never reads the REMOVED: nothing before the deadline. */
+    CU_ASSERT_PTR_NULL(vmsg_devbus_reap(&fx.devbus, 0));
+    CU_ASSERT_PTR_NULL(vmsg_devbus_reap(&fx.devbus, 4999));
+    struct vmsg_device *gone = vmsg_devbus_reap(&fx.devbus, 5000);
+    CU_ASSERT_PTR_EQUAL(gone, &fx.td[0].dev);
+    CU_ASSERT_TRUE(gone && !gone->let_go);
+    /* Taken off the bus reset: the model dropped its queue work. */
+    CU_ASSERT_EQUAL(fx.td[0].dev.status, 0);
+    CU_ASSERT(fx.td[0].resets >= 2);
+    CU_ASSERT_PTR_NULL(vmsg_devbus_find(&fx.devbus, 0));
+    CU_ASSERT_PTR_NOT_NULL(vmsg_devbus_find(&fx.devbus, 1));
+    vmsg_drv_release(&fx.drv);
+    if (gone)
+        vmsg_device_destroy(gone);
+    fixture_down();
+}
+
+static void detach_then_reattach_with_the_same_number(void)
+{
+    struct testdev again;
+    struct vmsg_driver_dev d;
+    uint16_t nums[4];
+    fixture_up(264, 0, 1);
+    testdev_init(&again);
+    again.config[0] = 0x77;
+    vmsg_loopback_stop_device(&fx.lb);
+    /* Never set up by a driver (status 0): nothing to wait for. */
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 1, true, 5000), 0);
+    /* The number stays taken until the old device is gone. */
+    CU_ASSERT_EQUAL(vmsg_devbus_add(&fx.devbus, 1, &again.dev, true), -EEXIST);
+    struct vmsg_device *gone = vmsg_devbus_reap(&fx.devbus, 0);
+    CU_ASSERT_PTR_EQUAL(gone, &fx.td[1].dev);
+    CU_ASSERT_TRUE(gone && gone->let_go);
+    if (gone)
+        vmsg_device_destroy(gone);
+    CU_ASSERT_EQUAL(vmsg_devbus_add(&fx.devbus, 1, &again.dev, true), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_loopback_start_device(&fx.lb, &fx.devbus), 0);
+    CU_ASSERT_EQUAL(vmsg_drvbus_get_devices(&fx.drvbus, nums, 4), 2);
+    CU_ASSERT_EQUAL(nums[1], 1);
+    /* The driver side saw REMOVED then READY, in that order. */
+    CU_ASSERT_EQUAL_FATAL(fx.nevents, 2);
+    CU_ASSERT(fx.events_seen[0][0] == 1 && fx.events_seen[0][1] == VMSG_DEVICE_BUS_STATE_REMOVED);
+    CU_ASSERT(fx.events_seen[1][0] == 1 && fx.events_seen[1][1] == VMSG_DEVICE_BUS_STATE_READY);
+    /* The new device answers as itself, and can leave in turn. */
+    uint8_t b;
+    CU_ASSERT_EQUAL_FATAL(vmsg_drv_probe(&fx.drvbus, 1, &d), 0);
+    CU_ASSERT_EQUAL(vmsg_drv_read_config(&d, 0, &b, 1), 0);
+    CU_ASSERT_EQUAL(b, 0x77);
+    vmsg_drv_release(&d);
+    vmsg_loopback_stop_device(&fx.lb);
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 1, true, 5000), 0);
+    gone = vmsg_devbus_reap(&fx.devbus, 0);
+    CU_ASSERT_PTR_EQUAL(gone, &again.dev);
+    if (gone)
+        vmsg_device_destroy(gone);
+    fixture_down();
+}
+
+static void detach_get_devices_excludes_a_leaving_device(void)
+{
+    struct vmsg_driver_dev d;
+    uint16_t nums[4];
+    fixture_up(264, 3, 7);
+    negotiate_dev0(3);
+    vmsg_loopback_stop_device(&fx.lb);
+    /* Announced to nobody (no REMOVED): the view alone must change. */
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 7, false, 5000), 0);
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 9, false, 5000), -ENOENT);
+    CU_ASSERT_EQUAL_FATAL(vmsg_loopback_start_device(&fx.lb, &fx.devbus), 0);
+    CU_ASSERT_EQUAL(vmsg_drvbus_get_devices(&fx.drvbus, nums, 4), 1);
+    CU_ASSERT_EQUAL(nums[0], 3);
+    /* Still on the bus until reaped: its driver may reset it. */
+    CU_ASSERT_EQUAL(vmsg_drv_probe(&fx.drvbus, 7, &d), 0);
+    CU_ASSERT_EQUAL(vmsg_drv_reset(&d), 0);
+    vmsg_drv_release(&d);
+    /* The first device leaving too: the bitmap is empty, next_offset 0. */
+    vmsg_loopback_stop_device(&fx.lb);
+    CU_ASSERT_EQUAL(vmsg_devbus_detach(&fx.devbus, 3, false, 5000), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_loopback_start_device(&fx.lb, &fx.devbus), 0);
+    CU_ASSERT_EQUAL(vmsg_drvbus_get_devices(&fx.drvbus, nums, 4), 0);
+    vmsg_loopback_stop_device(&fx.lb);
+    /* 7 was let go by its reset; 3's driver is silent until the deadline. */
+    struct vmsg_device *gone = vmsg_devbus_reap(&fx.devbus, 0);
+    CU_ASSERT_PTR_EQUAL(gone, &fx.td[1].dev);
+    if (gone)
+        vmsg_device_destroy(gone);
+    CU_ASSERT_PTR_NULL(vmsg_devbus_reap(&fx.devbus, 0));
+    vmsg_drv_release(&fx.drv);
+    fixture_down();     /* destroys the leaving device 3 with the bus */
+}
+
 static void devbus_destroy_hands_devices_to_release(void)
 {
     struct vmsg_loopback lb;
@@ -1170,6 +1306,10 @@ static void register_suites(void)
         VMSG_SUITE("pool and loopback", NULL, NULL);
         VMSG_TEST(queue_that_fails_to_start_is_forgotten_and_needs_reset);
         VMSG_TEST(devbus_destroy_hands_devices_to_release);
+        VMSG_TEST(detach_removed_then_driver_reset_destroys_before_timeout);
+        VMSG_TEST(detach_silent_driver_destroyed_at_timeout);
+        VMSG_TEST(detach_then_reattach_with_the_same_number);
+        VMSG_TEST(detach_get_devices_excludes_a_leaving_device);
         VMSG_TEST(pool_small_allocations_never_cross_4k);
         VMSG_TEST(pool_alignment_free_and_reuse);
         VMSG_TEST(loopback_device_map_is_bounds_checked);
