@@ -14,10 +14,10 @@ AM_TESTS_ENVIRONMENT = top_srcdir='$(top_srcdir)'; export top_srcdir;
 # make install into a scratch DESTDIR, and a program built on what it put there.
 TESTS += tests/tools/test-install.sh
 EXTRA_DIST += tests/tools/test-install.sh
-AM_TESTS_ENVIRONMENT += MAKE='$(MAKE)' CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' \
+AM_TESTS_ENVIRONMENT += MAKE='$(MAKE)' CC='$(CC)' LDFLAGS='$(LDFLAGS)' PKG_CONFIG='$(PKG_CONFIG)' \
 	bindir='$(bindir)' sbindir='$(sbindir)' libdir='$(libdir)' includedir='$(includedir)' \
 	mandir='$(mandir)' systemdsystemunitdir='$(systemdsystemunitdir)'; \
-	export MAKE CC PKG_CONFIG bindir sbindir libdir includedir mandir systemdsystemunitdir;
+	export MAKE CC LDFLAGS PKG_CONFIG bindir sbindir libdir includedir mandir systemdsystemunitdir;
 
 # The toolstack subcommands and the xenstore schema checker, on the platform
 # interface only (no libxen*), so the unit tests run them on the fake.

@@ -91,7 +91,8 @@ if cflags=$($PKG_CONFIG --cflags virtio-msg-xen-front) &&
     ok
     case $libs in *-lxenstore*) ok ;; *) bad "pkg-config --static --libs lacks -lxenstore: $libs" ;; esac
     # shellcheck disable=SC2086 # word splitting of the flags is wanted
-    if $CC -std=gnu11 -Wall -Wextra -Werror $cflags -o "$tmp/prog" "$tmp/prog.c" $libs \
+    # LDFLAGS: a library built with --enable-sanitizers needs their runtime.
+    if $CC -std=gnu11 -Wall -Wextra -Werror $cflags -o "$tmp/prog" "$tmp/prog.c" ${LDFLAGS:-} $libs \
             >"$tmp/cc.log" 2>&1; then ok
     else cat "$tmp/cc.log"; bad "a program does not build against the installed libvmsg-front"; fi
 else
