@@ -147,12 +147,21 @@ int vmsgctl_xl_remove_buses(struct vmsg_platform *p, const struct vmsgctl_xl_bus
         vmsg_xs_be_dir(dir, sizeof(dir), made[i].be, made[i].fe, made[i].bus);
         if ((rc = rm(p, dir, err, errlen)) && !first)
             first = rc;
-        snprintf(parent, sizeof(parent), "/local/domain/%u/backend/virtio-msg/%u", made[i].be,
-                 made[i].fe);
-        if (!vmsg_plat_xs_directory(p, VMSG_XS_TX_NONE, parent, &left, &nleft) && !nleft &&
-            (rc = rm(p, parent, err, errlen)) && !first)
-            first = rc;
-        free(left);
+        /* .../virtio-msg/FE, then .../virtio-msg itself, once empty. */
+        for (int up = 0; up < 2; up++) {
+            if (up)
+                snprintf(parent, sizeof(parent), "/local/domain/%u/backend/virtio-msg",
+                         made[i].be);
+            else
+                snprintf(parent, sizeof(parent), "/local/domain/%u/backend/virtio-msg/%u",
+                         made[i].be, made[i].fe);
+            left = NULL;
+            nleft = 0;
+            if (!vmsg_plat_xs_directory(p, VMSG_XS_TX_NONE, parent, &left, &nleft) && !nleft &&
+                (rc = rm(p, parent, err, errlen)) && !first)
+                first = rc;
+            free(left);
+        }
         vmsg_xs_fe_dir(dir, sizeof(dir), made[i].fe, made[i].bus);
         if ((rc = rm(p, dir, err, errlen)) && !first)
             first = rc;

@@ -57,8 +57,8 @@ int vmsgctl_xl_attach_all(struct vmsg_platform *p, uint32_t fe, const char *labe
                           vmsgctl_xl_note_fn *note, void *arg, char *err, size_t errlen);
 
 /*
- * Remove bus instances made[0..n): each B and F, and a B's parent
- * /local/domain/BE/backend/virtio-msg/FE once empty. Missing nodes are
+ * Remove bus instances made[0..n): each B and F, and B's parents
+ * /local/domain/BE/backend/virtio-msg/FE and .../virtio-msg once empty. Missing nodes are
  * fine (vmsg-backend or libxl may have removed them). 0 or the first
  * -errno, with the path in err.
  */
