@@ -28,6 +28,9 @@ static const struct subcommand {
     { "list", NULL, vmsgctl_list, "list the virtio-msg devices (table or JSON)" },
     { "status", NULL, vmsgctl_status, "show every bus instance and its state" },
     { "check", NULL, vmsgctl_check, "validate the live xenstore tree against the schema" },
+    { "create", NULL, vmsgctl_create, "xl create a guest with its config's virtio_msg devices" },
+    { "apply", NULL, vmsgctl_apply, "attach an xl config's virtio_msg entries to a guest" },
+    { "watch", NULL, vmsgctl_watch, "dom0 service: attach virtio_msg entries of new guests" },
 };
 
 static void usage(FILE *f)

@@ -42,4 +42,9 @@ int vmsgctl_list(const struct vmsgctl_env *env, int argc, char **argv);
 int vmsgctl_status(const struct vmsgctl_env *env, int argc, char **argv);
 int vmsgctl_check(const struct vmsgctl_env *env, int argc, char **argv);
 
+/* The xl config subcommands (xl-virtio-msg(5)), on libxlutil and libxenlight. */
+int vmsgctl_create(const struct vmsgctl_env *env, int argc, char **argv);
+int vmsgctl_apply(const struct vmsgctl_env *env, int argc, char **argv);
+int vmsgctl_watch(const struct vmsgctl_env *env, int argc, char **argv);
+
 #endif

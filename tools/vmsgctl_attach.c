@@ -17,20 +17,14 @@
 #include <string.h>
 
 #include "tools/vmsgctl.h"
+#include "tools/vmsgctl_attach.h"
 #include "tools/vmsgctl_xs.h"
 #include "tools/xs_schema.h"
 
-#define ATTACH_MAX_PARAMS 16u
-
+/* A request and why the transaction body failed. */
 struct attach {
-    uint32_t fe, be;
-    const char *fe_spec;            /* DOMAIN as given, for messages */
-    bool bus_given, dev_given;
-    uint32_t bus, dev;
-    const char *type;
-    unsigned nparams;
-    const char *keys[ATTACH_MAX_PARAMS], *vals[ATTACH_MAX_PARAMS];
-    char err[384];                  /* why the transaction body failed */
+    struct vmsgctl_attach_req *r;
+    char err[384];
 };
 
 static void attach_usage(FILE *f)
@@ -46,10 +40,10 @@ static void attach_usage(FILE *f)
         "lowest free number) in one xenstore transaction, then prints D.\n"
         "\n"
         "TYPE and KEYs (docs/protocol.md section 7):\n"
-        "  rng       no parameters\n"
+        "  rng       source=/PATH (default: getrandom)\n"
         "  console   output=pty|file:/PATH|socket:/PATH  rows=N  cols=N\n"
-        "  blk       target=/PATH (required)  ro=0|1  serial=TEXT (<= 20 bytes)\n"
-        "            num-queues=1..16\n"
+        "  blk       target=/PATH (required)  ro=0|1  discard=0|1  serial=TEXT\n"
+        "            (<= 20 bytes)  num-queues=1..16\n"
         "  a virtio device id in decimal, no parameters\n"
         "An unknown key is an error.\n"
         "\n"
@@ -58,14 +52,17 @@ static void attach_usage(FILE *f)
         "Exit status: 0 attached, 1 failed (nothing written), 2 usage.\n");
 }
 
-/* Type and parameters against the schema; false with the reason in err. */
-static bool attach_validate(const struct xs_schema *s, const struct attach *a, char *err,
-                            size_t len)
+bool vmsgctl_attach_validate(const struct xs_schema *s, const struct vmsgctl_attach_req *a,
+                             const char **bad_key, char *err, size_t len)
 {
     const struct xs_value type_value = { .type = XS_V_DEVICE_TYPE };
     const struct xs_dev_type *t;
     char expected[256];
+    const char *unused;
 
+    if (!bad_key)
+        bad_key = &unused;
+    *bad_key = "type";
     if (!a->type) {
         snprintf(err, len, "type=TYPE is required");
         return false;
@@ -80,6 +77,7 @@ static bool attach_validate(const struct xs_schema *s, const struct attach *a, c
         const struct xs_value param = { .type = XS_V_DEVICE_PARAM };
         struct xs_value_ctx ctx = { .dev_type = t, .key = a->keys[i] };
 
+        *bad_key = a->keys[i];
         for (unsigned k = 0; k < i; k++)
             if (!strcmp(a->keys[k], a->keys[i])) {
                 snprintf(err, len, "parameter '%s' given twice", a->keys[i]);
@@ -103,6 +101,7 @@ static bool attach_validate(const struct xs_schema *s, const struct attach *a, c
         for (unsigned i = 0; i < a->nparams && !given; i++)
             given = !strcmp(a->keys[i], t->params[k].key);
         if (t->params[k].required && !given) {
+            *bad_key = t->params[k].key;
             snprintf(err, len, "type %s needs parameter %s", t->name, t->params[k].key);
             return false;
         }
@@ -120,22 +119,22 @@ static bool exists(struct vmsg_platform *p, uint32_t tx, const char *path)
     return v != NULL;
 }
 
-/* Which bus instance: sets a->bus and *create. 0 or -errno with a->err. */
+/* Which bus instance: sets a->r->bus and *create. 0 or -errno with a->err. */
 static int attach_pick_bus(struct vmsg_platform *p, uint32_t tx, struct attach *a, bool *create)
 {
     char fdir[VMSG_XS_PATH_MAX], bdir[VMSG_XS_PATH_MAX];
     bool used[VMSG_XEN_BUS_INDEX_MAX + 1] = { false };
-    uint32_t first = a->bus_given ? a->bus : 0;
-    uint32_t last = a->bus_given ? a->bus : VMSG_XEN_BUS_INDEX_MAX;
+    uint32_t first = a->r->bus_given ? a->r->bus : 0;
+    uint32_t last = a->r->bus_given ? a->r->bus : VMSG_XEN_BUS_INDEX_MAX;
 
     for (uint32_t n = first; n <= last; n++) {
         char *id;
         uint32_t be;
 
-        vmsg_xs_fe_dir(fdir, sizeof(fdir), a->fe, n);
-        vmsg_xs_be_dir(bdir, sizeof(bdir), a->be, a->fe, n);
+        vmsg_xs_fe_dir(fdir, sizeof(fdir), a->r->fe, n);
+        vmsg_xs_be_dir(bdir, sizeof(bdir), a->r->be, a->r->fe, n);
         if (!(used[n] = exists(p, tx, fdir))) {
-            if (a->bus_given && exists(p, tx, bdir)) {
+            if (a->r->bus_given && exists(p, tx, bdir)) {
                 snprintf(a->err, sizeof(a->err), "%s exists without %s: a broken bus "
                          "instance (see vmsgctl check)", bdir, fdir);
                 return -EEXIST;
@@ -143,11 +142,11 @@ static int attach_pick_bus(struct vmsg_platform *p, uint32_t tx, struct attach *
             continue;
         }
         id = vmsgctl_xs_get(p, tx, "%s/backend-id", fdir);
-        if (!id || vmsg_xs_parse_u32(id, 0, VMSG_XEN_DOMID_MAX, &be) || be != a->be) {
-            if (a->bus_given) {
+        if (!id || vmsg_xs_parse_u32(id, 0, VMSG_XEN_DOMID_MAX, &be) || be != a->r->be) {
+            if (a->r->bus_given) {
                 snprintf(a->err, sizeof(a->err), "bus %u of domain %s is served by backend "
-                         "domain %s (%s/backend-id), not %u", n, a->fe_spec, id ? id : "?",
-                         fdir, a->be);
+                         "domain %s (%s/backend-id), not %u", n, a->r->fe_spec, id ? id : "?",
+                         fdir, a->r->be);
                 free(id);
                 return -EEXIST;
             }
@@ -160,17 +159,17 @@ static int attach_pick_bus(struct vmsg_platform *p, uint32_t tx, struct attach *
                      "(see vmsgctl check)", fdir, bdir);
             return -EEXIST;
         }
-        a->bus = n;
+        a->r->bus = n;
         *create = false;
         return 0;
     }
     for (uint32_t n = first; n <= last; n++)
         if (!used[n]) {
-            a->bus = n;
+            a->r->bus = n;
             *create = true;
             return 0;
         }
-    snprintf(a->err, sizeof(a->err), "domain %s has no free bus index (0..%u)", a->fe_spec,
+    snprintf(a->err, sizeof(a->err), "domain %s has no free bus index (0..%u)", a->r->fe_spec,
              VMSG_XEN_BUS_INDEX_MAX);
     return -ENOSPC;
 }
@@ -190,41 +189,41 @@ static int put(struct vmsg_platform *p, uint32_t tx, const char *dir, const char
 static int attach_create_bus(struct vmsg_platform *p, uint32_t tx, struct attach *a,
                              const char *fdir, const char *bdir)
 {
-    const struct vmsg_xs_perm fperms[] = { { a->fe, VMSG_XS_PERM_NONE },
-                                           { a->be, VMSG_XS_PERM_READ } };
-    const struct vmsg_xs_perm bperms[] = { { a->be, VMSG_XS_PERM_NONE },
-                                           { a->fe, VMSG_XS_PERM_READ } };
+    const struct vmsg_xs_perm fperms[] = { { a->r->fe, VMSG_XS_PERM_NONE },
+                                           { a->r->be, VMSG_XS_PERM_READ } };
+    const struct vmsg_xs_perm bperms[] = { { a->r->be, VMSG_XS_PERM_NONE },
+                                           { a->r->fe, VMSG_XS_PERM_READ } };
     char fhome[32], bhome[32], rel[64], num[16];
     int rc;
 
-    snprintf(fhome, sizeof(fhome), "/local/domain/%u", a->fe);
-    snprintf(bhome, sizeof(bhome), "/local/domain/%u", a->be);
+    snprintf(fhome, sizeof(fhome), "/local/domain/%u", a->r->fe);
+    snprintf(bhome, sizeof(bhome), "/local/domain/%u", a->r->be);
     if (!exists(p, tx, bhome)) {
         snprintf(a->err, sizeof(a->err), "backend domain %u: no such domain (%s is missing)",
-                 a->be, bhome);
+                 a->r->be, bhome);
         return -ENOENT;
     }
-    snprintf(rel, sizeof(rel), "device/virtio-msg/%u", a->bus);
+    snprintf(rel, sizeof(rel), "device/virtio-msg/%u", a->r->bus);
     if ((rc = vmsgctl_xs_mkdirs(p, tx, fhome, rel)) ||
         (rc = vmsg_plat_xs_set_perms(p, tx, fdir, fperms, 2)))
         goto fail;
-    snprintf(rel, sizeof(rel), "backend/virtio-msg/%u/%u", a->fe, a->bus);
+    snprintf(rel, sizeof(rel), "backend/virtio-msg/%u/%u", a->r->fe, a->r->bus);
     if ((rc = vmsgctl_xs_mkdirs(p, tx, bhome, rel)) ||
         (rc = vmsg_plat_xs_set_perms(p, tx, bdir, bperms, 2)))
         goto fail;
     /* Every node below inherits its directory's permissions. */
-    snprintf(num, sizeof(num), "%u", a->be);
+    snprintf(num, sizeof(num), "%u", a->r->be);
     if ((rc = put(p, tx, fdir, "backend", bdir)) || (rc = put(p, tx, fdir, "backend-id", num)) ||
         (rc = put(p, tx, fdir, "state", "1")))
         goto fail;
-    snprintf(num, sizeof(num), "%u", a->fe);
+    snprintf(num, sizeof(num), "%u", a->r->fe);
     if ((rc = put(p, tx, bdir, "frontend", fdir)) ||
         (rc = put(p, tx, bdir, "frontend-id", num)) || (rc = put(p, tx, bdir, "online", "1")) ||
         (rc = put(p, tx, bdir, "state", "1")))
         goto fail;
     return 0;
 fail:
-    snprintf(a->err, sizeof(a->err), "creating bus %u (%s, %s): %s", a->bus, fdir, bdir,
+    snprintf(a->err, sizeof(a->err), "creating bus %u (%s, %s): %s", a->r->bus, fdir, bdir,
              vmsg_plat_last_error(p));
     return rc;
 }
@@ -242,20 +241,20 @@ static int attach_pick_dev(struct vmsg_platform *p, uint32_t tx, struct attach *
                  vmsg_plat_last_error(p));
         return rc;
     }
-    if (a->dev_given) {
+    if (a->r->dev_given) {
         for (unsigned i = 0; i < n; i++)
-            if (nums[i] == a->dev) {
+            if (nums[i] == a->r->dev) {
                 snprintf(a->err, sizeof(a->err), "device %u already exists on bus %u of "
-                         "domain %s (%s/devices/%u)", a->dev, a->bus, a->fe_spec, bdir, a->dev);
+                         "domain %s (%s/devices/%u)", a->r->dev, a->r->bus, a->r->fe_spec, bdir, a->r->dev);
                 rc = -EEXIST;
             }
     } else {
-        a->dev = 0;
-        for (unsigned i = 0; i < n && nums[i] == a->dev; i++)
-            a->dev++;   /* nums is ascending: the first gap is the lowest free number */
-        if (a->dev > VMSG_XEN_DEV_NUM_MAX) {
+        a->r->dev = 0;
+        for (unsigned i = 0; i < n && nums[i] == a->r->dev; i++)
+            a->r->dev++;   /* nums is ascending: the first gap is the lowest free number */
+        if (a->r->dev > VMSG_XEN_DEV_NUM_MAX) {
             snprintf(a->err, sizeof(a->err), "bus %u of domain %s has no free device number",
-                     a->bus, a->fe_spec);
+                     a->r->bus, a->r->fe_spec);
             rc = -ENOSPC;
         }
     }
@@ -272,23 +271,25 @@ static int attach_tx(struct vmsg_platform *p, uint32_t tx, void *arg)
     int rc;
 
     a->err[0] = '\0';
+    a->r->bus_created = false;
     if ((rc = attach_pick_bus(p, tx, a, &create)))
         return rc;
-    vmsg_xs_fe_dir(fdir, sizeof(fdir), a->fe, a->bus);
-    vmsg_xs_be_dir(bdir, sizeof(bdir), a->be, a->fe, a->bus);
+    vmsg_xs_fe_dir(fdir, sizeof(fdir), a->r->fe, a->r->bus);
+    vmsg_xs_be_dir(bdir, sizeof(bdir), a->r->be, a->r->fe, a->r->bus);
     if (create && (rc = attach_create_bus(p, tx, a, fdir, bdir)))
         return rc;
+    a->r->bus_created = create;
     if ((rc = attach_pick_dev(p, tx, a, bdir)))
         return rc;
-    snprintf(rel, sizeof(rel), "devices/%u%s", a->dev, a->nparams ? "/params" : "");
-    snprintf(ddir, sizeof(ddir), "%s/devices/%u", bdir, a->dev);
-    if ((rc = vmsgctl_xs_mkdirs(p, tx, bdir, rel)) || (rc = put(p, tx, ddir, "type", a->type)))
+    snprintf(rel, sizeof(rel), "devices/%u%s", a->r->dev, a->r->nparams ? "/params" : "");
+    snprintf(ddir, sizeof(ddir), "%s/devices/%u", bdir, a->r->dev);
+    if ((rc = vmsgctl_xs_mkdirs(p, tx, bdir, rel)) || (rc = put(p, tx, ddir, "type", a->r->type)))
         goto fail;
-    for (unsigned i = 0; i < a->nparams; i++) {
+    for (unsigned i = 0; i < a->r->nparams; i++) {
         char node[96];
 
-        snprintf(node, sizeof(node), "params/%s", a->keys[i]);
-        if ((rc = put(p, tx, ddir, node, a->vals[i])))
+        snprintf(node, sizeof(node), "params/%s", a->r->keys[i]);
+        if ((rc = put(p, tx, ddir, node, a->r->vals[i])))
             goto fail;
     }
     if ((rc = put(p, tx, ddir, "state", "1")))
@@ -299,10 +300,23 @@ fail:
     return rc;
 }
 
+int vmsgctl_attach_write(struct vmsg_platform *p, struct vmsgctl_attach_req *r, char *err,
+                         size_t len)
+{
+    struct attach a = { .r = r };
+    int rc = vmsg_plat_xs_transaction(p, 0, attach_tx, &a);
+
+    if (rc)
+        snprintf(err, len, "%s", a.err[0] ? a.err : rc == -EAGAIN
+                                                ? "xenstore kept reporting conflicts"
+                                                : vmsg_plat_last_error(p));
+    return rc;
+}
+
 /* ---- the command ------------------------------------------------------------------ */
 
 /* KEY=VALUE arguments into a; false with a message in err. */
-static bool attach_parse_kv(struct attach *a, int argc, char **argv, const char **be_spec,
+static bool attach_parse_kv(struct vmsgctl_attach_req *a, int argc, char **argv, const char **be_spec,
                             char *err, size_t len)
 {
     for (int i = 0; i < argc; i++) {
@@ -327,8 +341,8 @@ static bool attach_parse_kv(struct attach *a, int argc, char **argv, const char 
             if (!vmsgctl_parse_num("devnum", v, 0, VMSG_XEN_DEV_NUM_MAX, &a->dev, err, len))
                 return false;
             a->dev_given = true;
-        } else if (a->nparams == ATTACH_MAX_PARAMS) {
-            snprintf(err, len, "more than %u parameters", ATTACH_MAX_PARAMS);
+        } else if (a->nparams == VMSGCTL_ATTACH_MAX_PARAMS) {
+            snprintf(err, len, "more than %u parameters", VMSGCTL_ATTACH_MAX_PARAMS);
             return false;
         } else {
             a->keys[a->nparams] = argv[i];
@@ -344,7 +358,7 @@ int vmsgctl_attach(const struct vmsgctl_env *env, int argc, char **argv)
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    struct attach a = { 0 };
+    struct vmsgctl_attach_req a = { 0 };
     struct xs_schema *schema = NULL;
     struct vmsg_platform *p = NULL;
     const char *be_spec = NULL;
@@ -376,7 +390,7 @@ int vmsgctl_attach(const struct vmsgctl_env *env, int argc, char **argv)
         fprintf(env->err, "vmsgctl attach: built-in schema: %s\n", err);
         return 1;
     }
-    if (!attach_validate(schema, &a, err, sizeof(err))) {
+    if (!vmsgctl_attach_validate(schema, &a, NULL, err, sizeof(err))) {
         fprintf(env->err, "vmsgctl attach: %s\n", err);
         status = 2;
         goto out;
@@ -394,11 +408,8 @@ int vmsgctl_attach(const struct vmsgctl_env *env, int argc, char **argv)
         fprintf(env->err, "vmsgctl attach: own domain id: %s\n", vmsg_plat_last_error(p));
         goto out;
     }
-    rc = vmsg_plat_xs_transaction(p, 0, attach_tx, &a);
-    if (rc) {
-        fprintf(env->err, "vmsgctl attach: domain %s: %s\n", a.fe_spec,
-                a.err[0] ? a.err : rc == -EAGAIN ? "xenstore kept reporting conflicts"
-                                                 : vmsg_plat_last_error(p));
+    if ((rc = vmsgctl_attach_write(p, &a, err, sizeof(err)))) {
+        fprintf(env->err, "vmsgctl attach: domain %s: %s\n", a.fe_spec, err);
         goto out;
     }
     fprintf(env->out, "%u\n", a.dev);

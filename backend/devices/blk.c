@@ -423,18 +423,20 @@ static bool power_of_two(uint64_t v)
 static int blk_create(struct vmsg_device *dev, const struct vmsg_param *p, unsigned n)
 {
     static const char *const known[] = {
-        "path", "ro", "num-queues", "queue-size", "blk-size", "phys-block-size", "serial", "io", NULL,
+        "path", "ro", "discard", "num-queues", "queue-size", "blk-size", "phys-block-size",
+        "serial", "io", NULL,
     };
     const char *path = vmsg_param_str(p, n, "path");
     const char *serial = vmsg_param_str(p, n, "serial");
     const char *io = vmsg_param_str(p, n, "io");
     uint64_t nq, qsize, bsize, psize;
-    bool ro;
+    bool ro, discard;
     struct blk *b;
     int rc;
 
     if ((rc = vmsg_params_check("blk", p, n, known)) < 0 ||
         (rc = vmsg_param_bool("blk", p, n, "ro", false, &ro)) < 0 ||
+        (rc = vmsg_param_bool("blk", p, n, "discard", true, &discard)) < 0 ||
         (rc = vmsg_param_u64("blk", p, n, "num-queues", 1, 1, BLK_MAX_QUEUES, &nq)) < 0 ||
         (rc = vmsg_param_u64("blk", p, n, "queue-size", 256, 4, 1024, &qsize)) < 0 ||
         (rc = vmsg_param_u64("blk", p, n, "blk-size", 512, 512, 4096, &bsize)) < 0 ||
@@ -489,8 +491,12 @@ static int blk_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
     uint64_t features = VMSG_VIRTQ_DEVICE_FEATURES | VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
                         VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
                         VIRTIO_BIT(VIRTIO_BLK_F_TOPOLOGY) | VIRTIO_BIT(VIRTIO_BLK_F_MQ);
-    features |= ro ? VIRTIO_BIT(VIRTIO_BLK_F_RO) :
-                     VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+    /* discard=0 keeps the image's blocks allocated (a preallocated or
+     * thick-provisioned target); a read-only disk never offers either. */
+    if (ro)
+        features |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
+    else if (discard)
+        features |= VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
     const struct vmsg_device_desc desc = {
         .name = "blk",
         .device_id = VIRTIO_ID_BLOCK,

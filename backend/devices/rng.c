@@ -1,10 +1,16 @@
 /*
  * backend/devices/rng.c: virtio-rng (device type 4): one request queue
- * whose writable buffers are filled from getrandom().
+ * whose writable buffers are filled from getrandom(), or from the file or
+ * device named by the parameter source=PATH (a hardware RNG such as
+ * /dev/hwrng, or a fixed file in a test). A source that runs dry (end of
+ * a regular file) gives short buffers, which virtio-rng allows.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "devices_internal.h"
 #include "util/vmsg_log.h"
@@ -14,21 +20,26 @@
 struct rng {
     struct vmsg_vq_dev vq;
     bool live;
+    int fd;                 /* source=PATH, or -1 for getrandom() */
 };
 
-/* Fill one segment; getrandom() may return short for large requests. */
-static size_t fill(uint8_t *p, size_t len)
+/* Fill one segment; getrandom() and read() may return short. */
+static size_t fill(const struct rng *r, uint8_t *p, size_t len)
 {
     static struct vmsg_ratelimit rl = VMSG_RATELIMIT_INIT;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = getrandom(p + done, len - done, 0);
+        ssize_t n = r->fd < 0 ? getrandom(p + done, len - done, 0)
+                              : read(r->fd, p + done, len - done);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            vmsg_log_ratelimited(&rl, VMSG_LOG_WARN, "rng: getrandom failed: %m");
+            vmsg_log_ratelimited(&rl, VMSG_LOG_WARN, "rng: %s failed: %m",
+                                 r->fd < 0 ? "getrandom" : "reading the source");
             break;
         }
+        if (n == 0)
+            break;          /* the source ran dry */
         done += (size_t)n;
     }
     return done;
@@ -48,7 +59,7 @@ static void rng_notify(struct vmsg_device *dev, uint32_t index)
         while ((rc = vmsg_vq_pop(&r->vq, 0, &e)) > 0) {
             uint32_t written = 0;
             for (uint32_t k = e->nread; k < e->nread + e->nwrite; k++) {
-                size_t got = fill(e->seg[k].ptr, e->seg[k].len);
+                size_t got = fill(r, e->seg[k].ptr, e->seg[k].len);
                 written += (uint32_t)got;
                 if (got < e->seg[k].len)
                     break;
@@ -88,6 +99,8 @@ static void rng_destroy(struct vmsg_device *dev)
 {
     struct rng *r = dev->model;
     rng_queue_reset(dev, 0);
+    if (r->fd >= 0)
+        close(r->fd);
     free(r);
 }
 
@@ -101,7 +114,8 @@ static const struct vmsg_device_ops rng_ops = {
 
 static int rng_create(struct vmsg_device *dev, const struct vmsg_param *p, unsigned n)
 {
-    static const char *const known[] = { NULL };
+    static const char *const known[] = { "source", NULL };
+    const char *source = vmsg_param_str(p, n, "source");
     const struct vmsg_device_desc desc = {
         .name = "rng",
         .device_id = VIRTIO_ID_RNG,
@@ -116,12 +130,26 @@ static int rng_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
 
     if ((rc = vmsg_params_check("rng", p, n, known)) < 0)
         return rc;
+    if (source && source[0] != '/') {
+        vmsg_err("rng: source '%s' is not an absolute path", source);
+        return -EINVAL;
+    }
     r = calloc(1, sizeof(*r));
     if (!r)
         return -ENOMEM;
-    rc = vmsg_device_init(dev, &desc, &rng_ops, r);
-    if (rc < 0)
+    r->fd = -1;
+    if (source && (r->fd = open(source, O_RDONLY | O_CLOEXEC)) < 0) {
+        rc = -errno;
+        vmsg_err("rng: cannot open source '%s': %s", source, strerror(-rc));
         free(r);
+        return rc;
+    }
+    rc = vmsg_device_init(dev, &desc, &rng_ops, r);
+    if (rc < 0) {
+        if (r->fd >= 0)
+            close(r->fd);
+        free(r);
+    }
     return rc;
 }
 

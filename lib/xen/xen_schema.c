@@ -608,7 +608,7 @@ static const char *param_problem(enum vmsg_xs_dev_type type, const char *key, co
     case VMSG_XS_DEV_BLK:
         if (!strcmp(key, "target"))
             return v[0] == '/' ? NULL : "not an absolute path";
-        if (!strcmp(key, "ro"))
+        if (!strcmp(key, "ro") || !strcmp(key, "discard"))
             return vmsg_xs_parse_u32(v, 0, 1, &n) ? "not 0 or 1" : NULL;
         if (!strcmp(key, "serial"))
             return strlen(v) <= 20 ? NULL : "longer than 20 bytes";
@@ -616,6 +616,9 @@ static const char *param_problem(enum vmsg_xs_dev_type type, const char *key, co
             return vmsg_xs_parse_u32(v, 1, 16, &n) ? "not a decimal 1..16" : NULL;
         break;
     case VMSG_XS_DEV_RNG:
+        if (!strcmp(key, "source"))
+            return v[0] == '/' ? NULL : "not an absolute path";
+        break;
     case VMSG_XS_DEV_VIRTIO_ID:
         break;
     }

@@ -111,6 +111,48 @@ static void test_rng_gives_the_bytes_asked_for(void)
     rig_down();
 }
 
+/* source=PATH: the bytes come from that file, in order, and a source that
+ * runs dry completes buffers short (here empty) instead of hanging or
+ * making bytes up. */
+static void test_rng_source_file(void)
+{
+    char path[64];
+    struct vmsg_rng *r;
+    uint8_t want[100], buf[200];
+    int fd;
+
+    snprintf(path, sizeof(path), "/tmp/vmsg-test-rng-%d", (int)getpid());
+    for (size_t i = 0; i < sizeof(want); i++)
+        want[i] = (uint8_t)(i * 7 + 1);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL_FATAL(write(fd, want, sizeof(want)), (ssize_t)sizeof(want));
+    close(fd);
+    struct vmsg_param p[] = { { "source", path } };
+    CU_ASSERT_EQUAL_FATAL(rig_up("rng", p, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_rng_open(&rig.drv, DEV_NUM, &r), 0);
+    CU_ASSERT_EQUAL(vmsg_rng_read(r, buf, 60), 60);
+    CU_ASSERT_EQUAL(memcmp(buf, want, 60), 0);
+    CU_ASSERT_EQUAL(vmsg_rng_read(r, buf, 40), 40);
+    CU_ASSERT_EQUAL(memcmp(buf, want + 60, 40), 0);
+    /* Dry: the device completes the buffer with 0 bytes, the driver says so. */
+    CU_ASSERT_EQUAL(vmsg_rng_read(r, buf, 10), -EIO);
+    vmsg_rng_close(r);
+    rig_down();
+    unlink(path);
+}
+
+static void test_rng_source_refused(void)
+{
+    struct vmsg_device *dev = NULL;
+    struct vmsg_param rel[] = { { "source", "dev/hwrng" } };
+    struct vmsg_param missing[] = { { "source", "/nonexistent/vmsg-rng" } };
+
+    CU_ASSERT_EQUAL(vmsg_device_model_create("rng", rel, 1, &dev), -EINVAL);
+    CU_ASSERT_EQUAL(vmsg_device_model_create("rng", missing, 1, &dev), -ENOENT);
+    CU_ASSERT_PTR_NULL(dev);
+}
+
 /* VIRTIO_F_RING_RESET: a queue is reset and reprogrammed while the device
  * keeps running, and serves again from index 0. */
 static void test_rng_queue_reset(void)
@@ -516,18 +558,37 @@ static void test_blk_request_without_status_needs_reset(void)
     unlink(disk_path);
 }
 
+/* discard=0 on a read-write disk: neither DISCARD nor WRITE_ZEROES offered. */
+static void test_blk_no_discard(void)
+{
+    struct vmsg_blk *b;
+    struct vmsg_param p[] = { { "path", disk_path }, { "discard", "0" } };
+
+    CU_ASSERT_EQUAL_FATAL(make_disk(), 0);
+    CU_ASSERT_EQUAL_FATAL(rig_up("blk", p, 2), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_blk_open(&rig.drv, DEV_NUM, 1, &b), 0);
+    CU_ASSERT_FALSE(vmsg_blk_read_only(b));
+    CU_ASSERT_EQUAL(vmsg_blk_discard(b, 0, 0, 8), -ENOTSUP);
+    vmsg_blk_close(b);
+    rig_down();
+    unlink(disk_path);
+}
+
 static void register_suites(void)
 {
     VMSG_SUITE("devices", NULL, NULL);
     VMSG_TEST(test_registry_rejects_bad_params);
     VMSG_TEST(test_rng_gives_the_bytes_asked_for);
     VMSG_TEST(test_rng_queue_reset);
+    VMSG_TEST(test_rng_source_file);
+    VMSG_TEST(test_rng_source_refused);
     VMSG_TEST(test_console_pty_round_trip);
     VMSG_TEST(test_console_socket_round_trip);
     VMSG_TEST(test_console_log_file);
     VMSG_TEST(test_blk_read_write_threads);
     VMSG_TEST(test_blk_read_write_uring);
     VMSG_TEST(test_blk_read_only);
+    VMSG_TEST(test_blk_no_discard);
     VMSG_TEST(test_blk_multi_queue_threads);
     VMSG_TEST(test_blk_multi_queue_uring);
     VMSG_TEST(test_hostile_rings_need_reset);

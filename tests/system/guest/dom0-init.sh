@@ -76,6 +76,22 @@ domu_create() {
     echo "$name is dom$DOMID"
 }
 
+# xl_create CFG: a plain `xl create CFG` of domain domu. xl 4.17's
+# daemonizing child (the one that waits for the domain's death) sometimes
+# dies of a heap corruption in this image ("domain monitoring daemonizing
+# child ... died due to fatal signal"), after the domain was made: then
+# the domain is running and xl create still exits non-zero. That case is
+# reported and accepted; any other failure fails the scenario.
+xl_create() {
+    if ! xl create "$1" > /tmp/xl-create.log 2>&1; then
+        cat /tmp/xl-create.log
+        grep -q "daemonizing child .* died due to fatal signal" /tmp/xl-create.log &&
+            xl domid domu > /dev/null 2>&1 || fail "xl create $1"
+        echo "(xl's monitoring child died after creating the domain: it runs, going on)"
+    fi
+    cat /tmp/xl-create.log
+}
+
 # domu_wait MARKER [SECONDS]: wait for MARKER on the domU console; a
 # VMSG-DOMU-FAIL line there fails at once.
 domu_wait() {
