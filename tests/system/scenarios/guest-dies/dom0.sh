@@ -14,7 +14,18 @@
 #             backend still runs, vmsgctl status lists nothing for the dead
 #             domain and Xen has released it (nothing maps its pages);
 #   gd-new    a new guest then writes and reads back 1 MiB: the backend
-#             serves it as if nothing happened, and dom0 reads its bytes.
+#             serves it as if nothing happened, and dom0 reads its bytes;
+#   gd-reboot a plain `xl create` of /etc/xen/gd-reboot.cfg (on_reboot
+#             "restart", a virtio_msg blk entry) with `vmsgctl watch`
+#             running: its first boot writes a marker (a random token,
+#             "boot 1") to the disk, flushes and runs `reboot -f`; xl's
+#             monitoring child destroys the domain and creates it again
+#             under a new domid. The backend ends the old domid's instance
+#             (B gone, Xen releases the domain), the watch removes the old
+#             domid's nodes and attaches the entry for the new one; the
+#             second boot, finding the marker, connects through the
+#             handshake, reads the marker back and writes "boot 2". After
+#             `xl destroy` the backend holds what it held at the baseline.
 
 step "start vmsg-backend"
 vmsg-backend --foreground --verbose > /tmp/backend.log 2>&1 &
@@ -110,6 +121,58 @@ NEW=$DOMID
 io_ok gd-new /run/gd-new.img
 wait_for 60 released $NEW || { tail -n 20 /tmp/backend.log; fail "gd-new (dom$NEW) not released"; }
 wait_for 20 back_to_base || fail "after gd-new: $(held); baseline fds $BASE_FDS, mapping lines $BASE_MAPS, Xen $BASE_XEN"
+
+step "gd-reboot: plain xl create with on_reboot=\"restart\", devices from vmsgctl watch"
+WLOG=/tmp/watch.log
+vmsgctl watch > $WLOG 2>&1 &
+WATCH=$!
+wait_for 20 grep -q "watching for domains" $WLOG || { cat $WLOG; fail "vmsgctl watch did not start"; }
+IMG=/run/gd-reboot.img
+dd if=/dev/zero of=$IMG bs=1M count=0 seek=32 2>/dev/null || fail "create $IMG"
+DOMU_NAME=gd-reboot DOMU_CMDLINE="vmsg.role=reboot"
+DOMU_CFG_EXTRA='on_reboot = "restart"
+virtio_msg = [ "type=blk, target='$IMG'" ]'
+domu_create     # writes /etc/xen/gd-reboot.cfg, where the watch finds it
+FIRST=$DOMID
+grep -E "^(name|on_reboot|virtio_msg)" /etc/xen/gd-reboot.cfg
+domu_wait "VMSG-GD-BOOT1 [0-9a-f]* written" 180
+TOKEN=$(sed -n 's/.*VMSG-GD-BOOT1 \([0-9a-f]*\) written.*/\1/p' "$DOMU_LOG" | head -n 1)
+# The guest flushed before rebooting: the image holds its marker.
+[ "$(head -n 1 $IMG | tr -d '\000')" = "VMSG-GD-MARK $TOKEN boot 1" ] ||
+    fail "$IMG does not start with boot 1's marker (token '$TOKEN'): $(head -c 64 $IMG | od -c | head -n 3)"
+
+step "gd-reboot (dom$FIRST) reboots: xl restarts it as a new domain"
+rebooted() { SECOND=$(xl domid gd-reboot 2>/dev/null) && [ "$SECOND" != "$FIRST" ]; }
+wait_for 60 rebooted || { xl list; cat $WLOG; fail "gd-reboot still dom$FIRST (or gone) 60 s after its reboot -f"; }
+echo "gd-reboot: dom$FIRST rebooted, now dom$SECOND"
+wait_for 30 released $FIRST ||
+    { xenstore-ls -f /local/domain/0/backend/virtio-msg; xl list; tail -n 30 /tmp/backend.log; fail "dom$FIRST: instance not ended, B not removed, or the domain not released"; }
+old_gone() { ! xenstore-ls /local/domain/0/backend/virtio-msg/$FIRST > /dev/null 2>&1; }
+wait_for 20 old_gone || { xenstore-ls -f /local/domain/0/backend/virtio-msg/$FIRST; fail "backend nodes of dom$FIRST are left"; }
+wait_for 20 grep -q "domain $FIRST is gone" $WLOG || { cat $WLOG; fail "the watch did not see dom$FIRST go"; }
+
+step "gd-reboot's second boot (dom$SECOND) reconnects and finds boot 1's marker"
+domu_wait "VMSG-GD-BOOT2-OK $TOKEN" 180
+grep -q "domain gd-reboot($SECOND): attaching 1 virtio_msg entries" $WLOG ||
+    { cat $WLOG; fail "the watch did not attach the entry for dom$SECOND"; }
+grep -q "serving dom$SECOND:" /tmp/backend.log || fail "no handshake of dom$SECOND in the backend's log"
+[ "$(head -n 1 $IMG | tr -d '\000')" = "VMSG-GD-MARK $TOKEN boot 2" ] ||
+    fail "$IMG does not start with boot 2's marker: $(head -c 64 $IMG | od -c | head -n 3)"
+grep -E "VMSG-GD-BOOT|VMSG-DOMU-BOOTED" "$DOMU_LOG"
+grep -E "dom$FIRST\b|dom$SECOND\b" /tmp/backend.log | grep -E "serving|gone|ended|started" | tail -n 8
+cat $WLOG
+echo "backend while dom$SECOND runs: $(held)"
+
+step "xl destroy gd-reboot (dom$SECOND); stop the watch"
+xl destroy gd-reboot || fail "xl destroy gd-reboot"
+wait_for 30 released $SECOND || { tail -n 20 /tmp/backend.log; fail "gd-reboot (dom$SECOND) not released"; }
+wait_for 20 back_to_base ||
+    { ls -l /proc/$BACKEND/fd; diff /tmp/maps.base /proc/$BACKEND/maps
+      fail "after gd-reboot: $(held); baseline fds $BASE_FDS, mapping lines $BASE_MAPS, Xen $BASE_XEN"; }
+echo "backend after gd-reboot's two lives: $(held)"
+wait_for 20 grep -q "domain $SECOND is gone" $WLOG || { cat $WLOG; fail "the watch did not see dom$SECOND go"; }
+kill -TERM $WATCH
+wait $WATCH || { cat $WLOG; fail "vmsgctl watch exited $? on SIGTERM"; }
 
 step "SIGTERM: vmsg-backend exits 0"
 kill -TERM $BACKEND
