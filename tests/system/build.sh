@@ -209,8 +209,10 @@ if [ ! -e "$B/config.status" ] || grep -q -e '--disable-dependency-tracking' "$B
         cfg+=(--without-cunit)
     else
         # pkg-config answers from the unpacked arm64 development packages.
+        # A caller's own sysroot wins: test-install.sh points it at its
+        # DESTDIR to find the libvmsg-front it has just installed.
         PKGCONF=$A/bin/aarch64-linux-gnu-pkg-config
-        printf '%s\n' '#!/bin/sh' "PKG_CONFIG_SYSROOT_DIR=$R0" \
+        printf '%s\n' '#!/bin/sh' "PKG_CONFIG_SYSROOT_DIR=\${PKG_CONFIG_SYSROOT_DIR:-$R0}" \
             "PKG_CONFIG_LIBDIR=$R0/usr/lib/aarch64-linux-gnu/pkgconfig:$R0/usr/share/pkgconfig" \
             'export PKG_CONFIG_SYSROOT_DIR PKG_CONFIG_LIBDIR' 'exec pkg-config "$@"' > "$PKGCONF"
         chmod +x "$PKGCONF"
