@@ -3,7 +3,10 @@
  * whose writable buffers are filled from getrandom(), or from the file or
  * device named by the parameter source=PATH (a hardware RNG such as
  * /dev/hwrng, or a fixed file in a test). A source that runs dry (end of
- * a regular file) gives short buffers, which virtio-rng allows.
+ * a regular file) gives short buffers, which virtio-rng allows. The
+ * source is read non-blocking: the buffers are filled on the bus
+ * instance's thread, and a slow /dev/hwrng or an idle FIFO must not stall
+ * the guest's other devices; what is not there yet makes a short buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,8 @@ static size_t fill(const struct rng *r, uint8_t *p, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == EAGAIN)
+                break;      /* the source has no more bytes just now */
             vmsg_log_ratelimited(&rl, VMSG_LOG_WARN, "rng: %s failed: %m",
                                  r->fd < 0 ? "getrandom" : "reading the source");
             break;
@@ -138,7 +143,7 @@ static int rng_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
     if (!r)
         return -ENOMEM;
     r->fd = -1;
-    if (source && (r->fd = open(source, O_RDONLY | O_CLOEXEC)) < 0) {
+    if (source && (r->fd = open(source, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
         rc = -errno;
         vmsg_err("rng: cannot open source '%s': %s", source, strerror(-rc));
         free(r);

@@ -52,8 +52,10 @@ ssize_t vmsg_rng_read(struct vmsg_rng *r, void *buf, size_t len)
         /* used_len was checked against `want` by the virtq driver side. */
         memcpy((uint8_t *)buf + done, r->buf.ptr, ch.used_len);
         done += ch.used_len;
+        /* A device that gives nothing would spin us: return what came (a
+         * short read), or -EIO when nothing did. */
         if (ch.used_len == 0)
-            return -EIO;    /* a device that gives nothing would spin us */
+            return done ? (ssize_t)done : -EIO;
     }
     return (ssize_t)done;
 }

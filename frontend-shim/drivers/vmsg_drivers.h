@@ -51,7 +51,9 @@ struct vmsg_drv_reconnect {
 /* --- virtio-rng ---------------------------------------------------------- */
 struct vmsg_rng;
 int vmsg_rng_open(struct vmsg_drvbus *db, uint16_t dev_num, struct vmsg_rng **out);
-/* Fill buf with len random bytes from the device. Returns len or -errno. */
+/* Fill buf with up to len random bytes from the device. Returns len, fewer
+ * when a device whose source ran dry had given some, or -errno (-EIO when it
+ * gave none). */
 ssize_t vmsg_rng_read(struct vmsg_rng *r, void *buf, size_t len);
 void vmsg_rng_close(struct vmsg_rng *r);
 

@@ -142,6 +142,34 @@ static void test_rng_source_file(void)
     unlink(path);
 }
 
+/* A source with nothing to give yet (an idle FIFO, a slow /dev/hwrng)
+ * makes a short buffer at once; it must not block the device's thread. */
+static void test_rng_source_never_blocks(void)
+{
+    char path[64];
+    struct vmsg_rng *r;
+    uint8_t buf[32];
+    int wfd;
+
+    snprintf(path, sizeof(path), "/tmp/vmsg-test-rng-fifo-%d", (int)getpid());
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+    struct vmsg_param p[] = { { "source", path } };
+    CU_ASSERT_EQUAL_FATAL(rig_up("rng", p, 1), 0);
+    /* A writer that has written nothing: reads would block, not see EOF. */
+    wfd = open(path, O_WRONLY | O_NONBLOCK);
+    CU_ASSERT_FATAL(wfd >= 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_rng_open(&rig.drv, DEV_NUM, &r), 0);
+    CU_ASSERT_EQUAL(vmsg_rng_read(r, buf, sizeof(buf)), -EIO);
+    CU_ASSERT_EQUAL(write(wfd, "0123456789abcdef", 16), 16);
+    CU_ASSERT_EQUAL(vmsg_rng_read(r, buf, sizeof(buf)), 16);
+    CU_ASSERT_EQUAL(memcmp(buf, "0123456789abcdef", 16), 0);
+    vmsg_rng_close(r);
+    close(wfd);
+    rig_down();
+    unlink(path);
+}
+
 static void test_rng_source_refused(void)
 {
     struct vmsg_device *dev = NULL;
@@ -581,6 +609,7 @@ static void register_suites(void)
     VMSG_TEST(test_rng_gives_the_bytes_asked_for);
     VMSG_TEST(test_rng_queue_reset);
     VMSG_TEST(test_rng_source_file);
+    VMSG_TEST(test_rng_source_never_blocks);
     VMSG_TEST(test_rng_source_refused);
     VMSG_TEST(test_console_pty_round_trip);
     VMSG_TEST(test_console_socket_round_trip);
