@@ -62,6 +62,12 @@ int vmsgctl_xl_domain_config(const struct xs_schema *s, uint32_t domid, const ch
         return rc;
     }
     free(data);
+    /* The name becomes a file name under dir: never a path out of it. */
+    if (!name[0] || name[0] == '.' || strchr(name, '/')) {
+        snprintf(err, errlen, "domain %u: its name '%s' cannot name a file in %s", domid, name,
+                 dir);
+        return -EINVAL;
+    }
     for (int i = 0; i < 2; i++) {
         snprintf(source, sourcelen, "%s/%s%s", dir, name, i ? "" : ".cfg");
         rc = xlcfg_read_file(s, source, NULL, out, err, errlen);

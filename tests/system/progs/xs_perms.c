@@ -74,6 +74,9 @@ int main(void)
         probe_log("own name is '%s'", v);
         free(v);
     }
+    /* vmsgctl watch picks /etc/xen/NAME.cfg by this node (tools/vmsgctl_xl.c). */
+    rc = vmsg_plat_xs_write(p, VMSG_XS_TX_NONE, "name", "renamed-by-guest", 16);
+    check(denied(rc), "rewrite own name is denied", rc);
     rc = vmsg_plat_xs_write(p, VMSG_XS_TX_NONE, "data/perm-test", "hello", 5);
     check(rc == 0, "write own data/perm-test", rc);
     snprintf(path, sizeof(path), "/local/domain/%u/data/perm-test", me);
