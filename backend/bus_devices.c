@@ -198,7 +198,8 @@ out:
  * DETACH_WAIT_MS pass; vmsg_back_devices_reap() does the rest. Nothing
  * here waits: the instance's other devices go on being served meanwhile.
  * Without a connection there is no driver to wait for: the devices were
- * reset when it went (status 0), so the device goes at once. A device the backend never served (refused) is Closed at once.
+ * reset when it went (status 0), so the device goes at once. A device the
+ * backend never served (refused) is Closed at once.
  */
 static int detach(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint16_t num,
                   uint64_t now_ms)
