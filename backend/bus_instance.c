@@ -260,6 +260,7 @@ static void loop(struct vmsg_back_instance *inst)
     for (;;) {
         bool connected = vmsg_xen_back_connected(inst->xb);
         unsigned n = vmsg_back_devices_fds(&inst->db, mfds, owners, MAX_MODEL_FDS);
+        uint64_t removals = inst->db.removals;
         int rc;
 
         pfd[0] = (struct pollfd){ .fd = inst->stop_fd, .events = POLLIN };
@@ -274,17 +275,17 @@ static void loop(struct vmsg_back_instance *inst)
         }
         if (pfd[0].revents)
             return;
-        bool xs_turn = rc == 0 || pfd[1].revents;
-
-        if (xs_turn && !on_xenstore(inst))
+        if ((rc == 0 || pfd[1].revents) && !on_xenstore(inst))
             return;
         /* Whatever woke us, look at the rings: the event channel's fd is
          * only a hint, and a connect may have found messages queued. */
         if (!on_channel(inst))
             return;
-        /* A xenstore turn may have destroyed a device (its nodes removed)
-         * that owns one of these fds: they are polled again next turn. */
-        for (unsigned i = 0; i < n && !xs_turn; i++)
+        /* Both turns above may have destroyed a device (its nodes removed;
+         * on_channel() takes a xenstore turn when the channel breaks), and
+         * owners[] may then point at freed memory: the fds are polled again
+         * next turn instead. */
+        for (unsigned i = 0; i < n && inst->db.removals == removals; i++)
             if (pfd[3 + i].revents)
                 vmsg_device_model_fd_ready(owners[i], mfds[i]);
         /* After the channel: a driver's status 0 that came in this turn

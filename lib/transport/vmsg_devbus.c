@@ -129,6 +129,7 @@ struct vmsg_device *vmsg_devbus_remove(struct vmsg_devbus *db, uint16_t dev_num,
     struct vmsg_device *dev = db->devices[i];
     memmove(&db->devices[i], &db->devices[i + 1], (db->ndevices - i - 1) * sizeof(*db->devices));
     db->ndevices--;
+    db->removals++;
     pthread_mutex_unlock(&db->lock);
     if (notify)
         announce(db, dev_num, VMSG_DEVICE_BUS_STATE_REMOVED);

@@ -145,6 +145,9 @@ struct vmsg_devbus {
     int send_timeout_ms;
     struct vmsg_devbus_stats stats;
     struct vmsg_ratelimit drop_log;
+    /* Devices taken off so far: a caller holding device pointers from
+     * before (fds it polled) knows by a change that one may be gone. */
+    uint64_t removals;
     /* How vmsg_devbus_destroy() disposes of devices still on the bus:
      * NULL means vmsg_device_destroy() (for devices the caller embeds);
      * models made by the registry set vmsg_device_model_destroy. */
