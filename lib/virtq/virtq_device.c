@@ -100,6 +100,12 @@ int vmsg_vq_dev_init(struct vmsg_vq_dev *vq, struct vmsg_bus *bus, struct vmsg_d
         rc = -EINVAL;
         goto err_used;
     }
+    /* A fresh ring has used.idx 0. A driver that set its queue up again
+     * after a backend restart (docs/protocol.md 3) keeps its ring, and the
+     * chains it published past used.idx were never completed: resume
+     * there, so they are served now. Any value is a valid start. */
+    vq->used_idx = shm_load16(vq->used_map.ptr + USED_IDX);
+    vq->last_avail = vq->used_idx;
     return 0;
 
 err_used:

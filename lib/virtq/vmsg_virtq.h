@@ -123,7 +123,9 @@ struct vmsg_vq_dev {
 
 /*
  * Map the rings of queue `index` (addresses and size as SET_VQUEUE gave
- * them) and start consuming at index 0. `features` are the negotiated ones
+ * them) and start consuming at the ring's used.idx (0 for a fresh ring; a
+ * queue set up again on a ring in use resumes where the last device left
+ * it). `features` are the negotiated ones
  * (EVENT_IDX, INDIRECT_DESC matter). 0; -EINVAL for a size that is not a
  * power of two in 1..32768 or misaligned rings; -EFAULT if a ring lies
  * outside shared memory; -ENOMEM.

@@ -342,6 +342,45 @@ static void test_chain_longer_than_model_limit(void)
     teardown();
 }
 
+/*
+ * A backend restart: the driver keeps its ring, with three chains
+ * published and one completed by the old device; the new device is set up
+ * on the same ring and must serve the two that were not completed, not
+ * the ring from slot 0 (docs/protocol.md 3).
+ */
+static void test_setup_again_resumes_at_used_idx(void)
+{
+    struct vmsg_vq_buf bufs[] = { { BUF(0), 4, false } };
+    struct vmsg_vq_elem *e;
+    void *token;
+    uint32_t len;
+    int i;
+
+    setup(8, VMSG_VIRTQ_DRIVER_FEATURES);
+    for (i = 0; i < 3; i++)
+        CU_ASSERT_EQUAL_FATAL(vmsg_vq_drv_add(&drv, bufs, 1, (void *)(uintptr_t)(i + 1)), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_vq_pop(&dev, 0, &e), 1);
+    vmsg_vq_push(&dev, e, 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_vq_pop(&dev, 0, &e), 1);    /* in flight when it dies */
+    vmsg_vq_drop(&dev, e);      /* what a killed process's mappings amount to */
+    vmsg_vq_dev_destroy(&dev);
+
+    CU_ASSERT_EQUAL_FATAL(vmsg_vq_dev_init(&dev, &tb.bus, NULL, 0, 8, drv.desc_addr,
+                                           drv.avail_addr, drv.used_addr,
+                                           VMSG_VIRTQ_DRIVER_FEATURES), 0);
+    for (i = 0; i < 2; i++) {
+        CU_ASSERT_EQUAL_FATAL(vmsg_vq_pop(&dev, 0, &e), 1);
+        vmsg_vq_push(&dev, e, 0);
+    }
+    CU_ASSERT_EQUAL(vmsg_vq_pop(&dev, 0, &e), 0);
+    for (i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL_FATAL(vmsg_vq_drv_get_used(&drv, &token, &len), 1);
+        CU_ASSERT_PTR_EQUAL(token, (void *)(uintptr_t)(i + 1));
+    }
+    CU_ASSERT_EQUAL(vmsg_vq_drv_get_used(&drv, &token, &len), 0);
+    teardown();
+}
+
 static void test_init_rejects_bad_rings(void)
 {
     struct vmsg_vq_dev d;
@@ -407,6 +446,7 @@ static void register_suites(void)
     VMSG_TEST(test_hostile_rings);
     VMSG_TEST(test_indirect_needs_feature);
     VMSG_TEST(test_chain_longer_than_model_limit);
+    VMSG_TEST(test_setup_again_resumes_at_used_idx);
     VMSG_TEST(test_init_rejects_bad_rings);
     VMSG_TEST(test_rogue_device);
 }
