@@ -45,13 +45,20 @@ need_cmd make make
 need_cmd autoreconf autoconf
 need_cmd aclocal automake
 need_cmd pkg-config pkg-config
+need_cmd xz xz-utils
+# depmod writes the domU's modules.dep; modinfo reads the modules' depends.
+need_cmd depmod kmod
+need_cmd modinfo kmod
+# The kernel module is built with the compiler the kernel headers name
+# (gcc-12 on Debian 12, cross for arm64).
 if [ "$ARCH" = x86_64 ]; then
     need_cmd gcc gcc
-    need_cmd xz xz-utils
+    need_cmd gcc-12 gcc-12
     need_file /usr/include/xenctrl.h libxen-dev
     need_file /usr/include/yajl/yajl_gen.h libyajl-dev
 else
     need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+    need_cmd aarch64-linux-gnu-gcc-12 gcc-12-aarch64-linux-gnu
 fi
 missing_report
 if [ "$ARCH" = aarch64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -73,18 +80,20 @@ PKGS=(xen-hypervisor-$VMSG_XENVER-$DEB_ARCH xen-utils-$VMSG_XENVER xen-utils-com
       xenstore-utils libxenmisc$VMSG_XENVER libxenstore4 libxengnttab1 libxenevtchn1
       libxencall1 libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libxentoollog1
       libxenhypfs1 libyajl2 libc6 libgcc-s1 libuuid1 zlib1g liblzma5 libzstd1 libbz2-1.0
-      liblz4-1 libfdt1 libnl-3-200 libnl-route-3-200 libtinfo6 liburing2 busybox-static "$kpkg")
+      liblz4-1 libfdt1 libnl-3-200 libnl-route-3-200 libtinfo6 liburing2 busybox-static "$kpkg"
+      e2fsprogs libext2fs2 libcom-err2 libblkid1 util-linux)
 # The cross build links against the target's development packages.
 [ "$ARCH" = aarch64 ] && PKGS+=(libxen-dev libyajl-dev libcunit1-dev libcunit1 liburing-dev)
 fetched=0
-for p in "${PKGS[@]}"; do
-    compgen -G "$A/debs/${p}_*.deb" >/dev/null && continue
-    [ "${VMSG_OFFLINE:-0}" = 1 ] && die "package $p:$DEB_ARCH not in $A/debs and VMSG_OFFLINE=1"
-    (cd "$A/debs" && apt-get download -q "$p:$DEB_ARCH" 2>&1 | grep -v -i 'unsandboxed' >&2) ||
-        true
-    compgen -G "$A/debs/${p}_*.deb" >/dev/null ||
-        die "apt-get download $p:$DEB_ARCH failed (network? apt-get update?)"
+fetch_deb() { # dir package[:arch][=version] file-glob: apt-get download unless cached
+    compgen -G "$1/$3" >/dev/null && return 0
+    [ "${VMSG_OFFLINE:-0}" = 1 ] && die "package $2 not in $1 and VMSG_OFFLINE=1"
+    (cd "$1" && apt-get download -q "$2" 2>&1 | grep -v -i 'unsandboxed' >&2) || true
+    compgen -G "$1/$3" >/dev/null || die "apt-get download $2 failed (network? apt-get update?)"
     fetched=1
+}
+for p in "${PKGS[@]}"; do
+    fetch_deb "$A/debs" "$p:$DEB_ARCH" "${p}_*.deb"
 done
 if [ ! -e "$A/root/.stamp" ] || [ $fetched = 1 ] ||
    [ -n "$(find "$A/debs" -newer "$A/root/.stamp" -name '*.deb')" ]; then
@@ -96,6 +105,45 @@ fi
 R0=$A/root
 MODDIR=$R0/lib/modules/$KVER/kernel/drivers/xen
 [ -d "$MODDIR" ] || die "kernel $KVER has no $MODDIR (stale cache? rm -rf $A/root)"
+
+# ---- 1b. the headers of that exact kernel, for the out-of-tree module ----
+# linux-headers-$KVER (ARCH), the -common tree it includes (arch all) and
+# linux-kbuild for the HOST (its fixdep/modpost run here), at the version
+# the headers package names. Kept out of debs/ (which all goes into the
+# root filesystems) and unpacked into a private tree; nothing installed.
+KH=$A/kheaders/$KVER
+KDIR=$KH/usr/src/linux-headers-$KVER
+mkdir -p "$A/kdebs"
+fetch_deb "$A/kdebs" "linux-headers-$KVER:$DEB_ARCH" "linux-headers-${KVER}_*.deb"
+hdeb=$(compgen -G "$A/kdebs/linux-headers-${KVER}_*.deb" | tail -n 1)
+hver=$(dpkg-deb -f "$hdeb" Version)
+fver=${hver//:/%3a}
+kheader_debs=("$hdeb")
+for p in $(dpkg-deb -f "$hdeb" Depends | tr ',' '\n' |
+           sed -n 's/^ *\(linux-headers-[^ ]*-common\|linux-kbuild-[^ ]*\).*/\1/p'); do
+    case $p in
+    linux-kbuild-*) spec="$p:$(dpkg --print-architecture)=$hver" ;;
+    *) spec="$p=$hver" ;;
+    esac
+    fetch_deb "$A/kdebs" "$spec" "${p}_${fver}_*.deb"
+    kheader_debs+=("$(compgen -G "$A/kdebs/${p}_${fver}_*.deb" | tail -n 1)")
+done
+[ ${#kheader_debs[@]} -eq 3 ] ||
+    die "linux-headers-$KVER: expected a -common and a linux-kbuild dependency, got: ${kheader_debs[*]}"
+if [ ! -e "$KH/.stamp" ] || [ -n "$(find "${kheader_debs[@]}" -newer "$KH/.stamp")" ]; then
+    echo "unpacking the headers of $KVER into $KH"
+    rm -rf "$A/kheaders" && mkdir -p "$KH"      # older ABIs' trees go too
+    for d in "${kheader_debs[@]}"; do dpkg-deb -x "$d" "$KH"; done
+    # The flavour's Makefile includes the -common one by absolute path.
+    sed -i "s|^include /usr/src/|include $KH/usr/src/|" "$KDIR/Makefile"
+    touch "$KH/.stamp"
+fi
+inc=$(sed -n 's/^include //p' "$KDIR/Makefile")
+[ -f "$inc" ] || die "$KDIR/Makefile includes '$inc', which is not in the unpacked headers"
+# scripts/ and tools/ point at ../../lib/linux-kbuild-*, the flavour at
+# ../linux-headers-*-common: all must resolve inside $KH.
+broken=$(find "$KH/usr/src" -xtype l | head -n 5)
+[ -z "$broken" ] || die "dangling symlinks in the unpacked headers: $broken"
 
 # ---- 2. boot files --------------------------------------------------------
 if [ "$ARCH" = x86_64 ]; then
@@ -118,11 +166,16 @@ fi
 
 # ---- 3. base root filesystems (only when the packages changed) -----------
 LIBDIRS="lib/$GNU_TRIPLET usr/lib/$GNU_TRIPLET lib usr/lib"
+# An overlay sets BASE_ROOT to the base image it goes on: what the base
+# already has (glibc, for one) is not copied again, also when a library
+# copied for the overlay needs it.
+BASE_ROOT=
 copy_lib() { # rootfs soname
     local r=$1 so=$2 d
     for d in $LIBDIRS; do
         if [ -e "$R0/$d/$so" ]; then
             [ -e "$r/$d/$so" ] && return 0
+            [ -n "$BASE_ROOT" ] && [ -e "$BASE_ROOT/$d/$so" ] && return 0
             mkdir -p "$r/$d"
             cp -L "$R0/$d/$so" "$r/$d/$so"
             copy_needed "$r" "$R0/$d/$so"
@@ -151,6 +204,75 @@ busybox_root() { # rootfs
         cp "$MODDIR/$m.ko" "$r/lib/modules/"
     done
 }
+copy_interp() { # rootfs elf: its ELF interpreter (the loader), at its path
+    local interp
+    interp=$(readelf -l "$2" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+    [ -n "$interp" ] || return 0
+    copy_lib "$1" "$(basename "$interp")"
+    [ -e "$1$interp" ] || { mkdir -p "$1$(dirname "$interp")"
+        ln -sf "/lib/$GNU_TRIPLET/$(basename "$interp")" "$1$interp"; }
+}
+
+# Debian's modules for the domU's kernel drivers (the kernel frontend's
+# virtio devices, ext4 on a virtio disk), with everything they depend on:
+# modinfo's depends, and its softdeps (ext4 and jbd2: pre: crypto-crc32c)
+# resolved through the aliases of the whole module tree. What the kernel
+# has built in (virtio, virtio_ring on arm64) is skipped. Copied to the
+# same paths under /lib/modules/$KVER, uncompressed (busybox modprobe reads
+# plain .ko). modules.dep is made later, with the project's module, in the
+# overlay (step 5).
+DOMU_KMODS="virtio_ring virtio virtio-rng virtio_console virtio_blk virtio_net net_failover
+failover ext4"
+KMODS=$R0/lib/modules/$KVER
+mod_name() { sed 's|.*/||; s/\.ko\(\.xz\|\.zst\|\.gz\)\?$//; s/-/_/g'; }
+domu_modules() { # rootfs
+    local r=$1 t=$A/kmod-index todo m n f rel deps
+    rm -rf "$t" && mkdir -p "$t/lib/modules"
+    # An alias index of the full tree (the .deb ships none), made aside.
+    cp -al "$KMODS" "$t/lib/modules/$KVER"
+    depmod -b "$t" "$KVER" || die "depmod of the full $KVER module tree failed"
+    (cd "$KMODS" && find kernel -name '*.ko*') > "$t/files"
+    mod_name < "$t/files" > "$t/names"
+    paste -d' ' "$t/names" "$t/files" > "$t/index"
+    mod_name < "$KMODS/modules.builtin" > "$t/builtin"
+    todo=$DOMU_KMODS
+    : > "$t/done"
+    while [ -n "$todo" ]; do
+        set -- $todo; m=$1; shift; todo=$*
+        n=$(echo "$m" | tr - _)
+        grep -qx "$n" "$t/done" && continue
+        echo "$n" >> "$t/done"
+        if grep -qx "$n" "$t/builtin"; then continue; fi
+        rel=$(awk -v n="$n" '$1 == n { print $2; exit }' "$t/index")
+        [ -n "$rel" ] || die "module $m is neither a module nor built in in kernel $KVER"
+        f=$KMODS/$rel
+        mkdir -p "$r/lib/modules/$KVER/$(dirname "$rel")"
+        case $rel in
+        *.ko.xz) xz -dc "$f" > "$r/lib/modules/$KVER/${rel%.xz}" ;;
+        *.ko.zst) zstd -qdc "$f" > "$r/lib/modules/$KVER/${rel%.zst}" ;;
+        *.ko.gz) gzip -dc "$f" > "$r/lib/modules/$KVER/${rel%.gz}" ;;
+        *) cp "$f" "$r/lib/modules/$KVER/$rel" ;;
+        esac
+        deps=$(modinfo -F depends "$f" | tr ',' ' ')
+        # softdep: "pre: a b post: c" -> the modules providing a, b, c.
+        # A name no module provides is built in (or absent): nothing to ship.
+        for a in $(modinfo -F softdep "$f" | tr ' ' '\n' | grep -v ':$'); do
+            deps="$deps $(awk -v a="$a" '$1 == "alias" && $2 == a { print $3 }' \
+                "$t/lib/modules/$KVER/modules.alias")"
+            grep -qx "$(echo "$a" | tr - _)" "$t/names" && deps="$deps $a"
+        done
+        todo="$todo $deps"
+    done
+    for f in modules.builtin modules.builtin.modinfo; do
+        [ -e "$KMODS/$f" ] && cp "$KMODS/$f" "$r/lib/modules/$KVER/"
+    done
+    # The load order depmod follows, of the modules shipped (not all 4000).
+    (cd "$r/lib/modules/$KVER" && find kernel -name '*.ko') > "$t/shipped"
+    grep -Fxf "$t/shipped" "$KMODS/modules.order" > "$r/lib/modules/$KVER/modules.order" || true
+    echo "domU modules: $(cd "$r/lib/modules/$KVER" && find kernel -name '*.ko' | mod_name |
+        LC_ALL=C sort | tr '\n' ' ')"
+    rm -rf "$t"
+}
 mkcpio() { # dir output
     (cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -6) > "$2"
 }
@@ -160,6 +282,18 @@ if [ ! -e "$A/dom0-base.cpio.gz" ] || [ "$R0/.stamp" -nt "$A/dom0-base.cpio.gz" 
     echo "building base root filesystems (kernel $KVER)"
     R=$A/domu-base
     rm -rf "$R"; busybox_root "$R"
+    domu_modules "$R"
+    # ext4 tools for the kernel-blk scenarios (Debian's, not busybox's
+    # mke2fs: ext4 with its default features, and an e2fsck), and
+    # util-linux's blkdiscard. They sit in /sbin, ahead of busybox's
+    # applets in PATH, and busybox --install leaves existing files alone.
+    for b in /sbin/mke2fs /sbin/e2fsck /sbin/blkdiscard; do
+        copy_bin "$R" "$b"
+        copy_interp "$R" "$R0$b"
+    done
+    ln -sf mke2fs "$R/sbin/mkfs.ext4"
+    ln -sf e2fsck "$R/sbin/fsck.ext4"
+    cp "$R0/etc/mke2fs.conf" "$R/etc/"
     mkcpio "$R" "$A/domu-base.cpio.gz"
 
     R=$A/dom0-base
@@ -171,10 +305,7 @@ if [ ! -e "$A/dom0-base.cpio.gz" ] || [ "$R0/.stamp" -nt "$A/dom0-base.cpio.gz" 
              xenstore-chmod xenstore-exists; do
         copy_bin "$R" "/usr/bin/$b"
     done
-    interp=$(readelf -l "$R0$XENBIN/xl" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
-    copy_lib "$R" "$(basename "$interp")"
-    [ -e "$R$interp" ] || { mkdir -p "$R$(dirname "$interp")"
-        ln -sf "/lib/$GNU_TRIPLET/$(basename "$interp")" "$R$interp"; }
+    copy_interp "$R" "$R0$XENBIN/xl"
     copy_lib "$R" libgcc_s.so.1      # dlopen()ed by glibc for pthread_cancel
     cp -a "$R0/etc/xen/." "$R/etc/xen/" 2>/dev/null || true
     mkdir -p "$R"/etc/xen/scripts "$R"/var/lib/xen "$R"/var/log/xen/console "$R"/var/lock \
@@ -228,6 +359,30 @@ make -C "$B" -s -j"$(nproc)" "$IMAGE_TARGET" > "$B/make.out" 2>&1 ||
     { tail -30 "$B/make.out" >&2; die "building the programs for $ARCH failed (make $IMAGE_TARGET in $B)"; }
 progs=$(make -C "$B" -s print-system-image-progs)
 
+# The kernel frontend (frontend-shim/linux), built out of tree against the
+# headers of the kernel the images boot: natively on amd64, cross for
+# arm64. Kbuild writes its objects next to the sources, here in the copy.
+KMOD_SRC=$B/frontend-shim/linux
+kmods=()
+if [ -f "$KMOD_SRC/Kbuild" ]; then
+    kmake=(make -C "$KDIR" M="$KMOD_SRC" -j"$(nproc)")
+    [ "$ARCH" = aarch64 ] && kmake+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
+    t_kmod=$SECONDS
+    "${kmake[@]}" modules > "$B/modules.out" 2>&1 ||
+        { tail -40 "$B/modules.out" >&2
+          die "building the kernel module for $KVER failed (${kmake[*]} modules; log $B/modules.out)"; }
+    for f in "$KMOD_SRC"/*.ko; do
+        [ -e "$f" ] || continue
+        vm=$(modinfo -F vermagic "$f")
+        [ "${vm%% *}" = "$KVER" ] || die "$f has vermagic '$vm', not $KVER"
+        kmods+=("$f")
+    done
+    [ ${#kmods[@]} -gt 0 ] || die "the kernel module build made no .ko in $KMOD_SRC"
+    echo "kernel module for $KVER: $(basename -a "${kmods[@]}" | tr '\n' ' ')($((SECONDS - t_kmod)) s)"
+else
+    note "no frontend-shim/linux/Kbuild: the domU image has no kernel frontend module"
+fi
+
 # ---- 5. overlays: programs, scenarios, init scripts ----------------------
 STRIP=strip
 [ "$ARCH" = aarch64 ] && STRIP=aarch64-linux-gnu-strip
@@ -235,6 +390,7 @@ overlay() { # rootfs init-script base-rootfs
     local r=$1 p so interp
     rm -rf "$r"
     mkdir -p "$r/usr/local/bin" "$r/scenarios"
+    BASE_ROOT=$3
     for p in $progs; do
         [ -x "$B/$p" ] || die "$B/$p was not built"
         $STRIP -o "$r/usr/local/bin/$(basename "$p")" "$B/$p"
@@ -251,12 +407,32 @@ overlay() { # rootfs init-script base-rootfs
             ln -sf "/lib/$GNU_TRIPLET/$(basename "$interp")" "$r$interp"
         fi
     done
+    BASE_ROOT=
     cp -r "$SYSTEM_DIR/scenarios/." "$r/scenarios/"
     cp "$SYSTEM_DIR/guest/functions.sh" "$r/scenarios/functions.sh"
     cp "$2" "$r/init"
     chmod +x "$r/init"
 }
 overlay "$A/domu-overlay" "$SYSTEM_DIR/guest/domu-init.sh" "$A/domu-base"
+# The project's kernel module(s) in /lib/modules/$KVER/extra, and the
+# module indexes (modules.dep, modules.alias, ...) of Debian's modules in
+# the base plus those, made by the host's depmod in a staging tree of hard
+# links: busybox modprobe reads modules.dep (dependencies, in load order)
+# and modules.alias (e.g. crypto-crc32c, which ext4 asks for at mount).
+KS=$A/domu-kmod
+rm -rf "$KS" && mkdir -p "$KS/lib/modules" "$A/domu-overlay/lib/modules/$KVER"
+cp -al "$A/domu-base/lib/modules/$KVER" "$KS/lib/modules/$KVER"
+if [ ${#kmods[@]} -gt 0 ]; then
+    mkdir -p "$KS/lib/modules/$KVER/extra" "$A/domu-overlay/lib/modules/$KVER/extra"
+    cp "${kmods[@]}" "$KS/lib/modules/$KVER/extra/"
+    cp "${kmods[@]}" "$A/domu-overlay/lib/modules/$KVER/extra/"
+fi
+depmod -b "$KS" "$KVER" || die "depmod -b $KS $KVER failed"
+for f in "$KS/lib/modules/$KVER"/modules.*; do
+    [ -e "$A/domu-base/lib/modules/$KVER/${f##*/}" ] ||
+        cp "$f" "$A/domu-overlay/lib/modules/$KVER/"
+done
+rm -rf "$KS"
 mkcpio "$A/domu-overlay" "$A/domu-overlay.cpio.gz"
 overlay "$A/dom0-overlay" "$SYSTEM_DIR/guest/dom0-init.sh" "$A/dom0-base"
 mkdir -p "$A/dom0-overlay/boot"

@@ -50,3 +50,46 @@ wait_for() {
     done
     return 1
 }
+
+# load_kernel_frontend [MODULE...]: load the kernel frontend with busybox
+# modprobe, which takes the dependencies from the image's modules.dep (made
+# by build.sh with depmod): the virtio core (virtio_ring, virtio: modules on
+# amd64, built in on arm64, skipped there), virtio_msg_xen, then each
+# MODULE (e.g. virtio_blk virtio-rng). A module counts as loaded only when
+# /proc/modules lists it (busybox modprobe's exit status is not trusted).
+# On a failure: a VMSG-KMOD-FAIL line, the kernel's last lines, return 1.
+# Use: load_kernel_frontend virtio_blk || fail "kernel frontend"
+load_kernel_frontend() {
+    local m n out dir=/lib/modules/$(uname -r)
+    for m in virtio_ring virtio virtio_msg_xen "$@"; do
+        n=$(echo "$m" | tr - _)
+        sed 's|.*/||; s/\.ko$//; s/-/_/g' "$dir/modules.builtin" 2>/dev/null | grep -qx "$n" &&
+            continue
+        grep -q "^$n " /proc/modules && continue
+        out=$(modprobe "$m" 2>&1)
+        if ! grep -q "^$n " /proc/modules; then
+            echo "VMSG-KMOD-FAIL modprobe $m: ${out:-no message}"
+            dmesg | tail -n 15 | sed 's/^/VMSG-KMOD-FAIL dmesg: /'
+            return 1
+        fi
+        [ -z "$out" ] || echo "modprobe $m: $out"
+    done
+    echo "kernel frontend loaded: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+}
+
+# The domU image also has Debian's e2fsprogs and util-linux's blkdiscard
+# in /sbin. The shell runs busybox's own applet for a bare command name
+# when busybox has one, whatever PATH says: mkfs.ext4, fsck.ext4 and
+# e2fsck are Debian's, but "mke2fs" and "blkdiscard" are busybox's unless
+# called as /sbin/mke2fs and /sbin/blkdiscard.
+
+# kernel_log_clean: return 1, printing them (VMSG-KLOG lines), if the
+# kernel log has a line of a bug, warning, oops, refcount error or call
+# trace; 0 if it has none.
+kernel_log_clean() {
+    local bad
+    bad=$(dmesg | grep -E 'BUG|WARNING|Oops|refcount|Call Trace')
+    [ -z "$bad" ] && return 0
+    echo "$bad" | sed 's/^/VMSG-KLOG /'
+    return 1
+}
