@@ -54,6 +54,7 @@ struct vmsg_xen_info {
 	struct delayed_work close_timer;
 	unsigned long close_deadline;
 	bool removing;
+	bool failed;			/* stay Closed until the backend moves */
 	bool refused;			/* B/error changed after we published */
 	bool broken;			/* framing error: we close the instance */
 	char *error_at_publish;
@@ -141,7 +142,7 @@ static int check_backend_path(struct xenbus_device *dev)
 	u32 self, n;
 	int rc;
 
-	rc = read_decimal(dev, "", "domid", 0, 0x7fef, &self);
+	rc = read_decimal(dev, "domid", "", 0, 0x7fef, &self);
 	if (rc)
 		return rc;
 	if (!index || parse_decimal(index + 1, 0, 255, &n))
@@ -425,6 +426,7 @@ static bool vmsg_xen_step_once(struct vmsg_xen_info *info)
 		rc = vmsg_xen_publish(info);
 		if (rc) {
 			dev_err(&dev->dev, "cannot connect: %d\n", rc);
+			info->failed = true;
 			vmsg_xen_set_state(info, XenbusStateClosed);
 			return false;
 		}
@@ -434,6 +436,7 @@ static bool vmsg_xen_step_once(struct vmsg_xen_info *info)
 		if (info->refused) {
 			dev_err(&dev->dev, "the backend refused the connection (see %s/error)\n",
 				dev->otherend);
+			info->failed = true;
 			vmsg_xen_go_closed(info);
 			return false;
 		}
@@ -480,7 +483,10 @@ static bool vmsg_xen_step_once(struct vmsg_xen_info *info)
 		}
 		return false;
 	case XenbusStateClosed:
-		if (info->removing || be != XenbusStateInitWait)
+		/* After a failure, only a backend that starts over is retried. */
+		if (be != XenbusStateInitWait)
+			info->failed = false;
+		if (info->removing || info->failed || be != XenbusStateInitWait)
 			return false;
 		/* The backend waits for a new connection: start again. */
 		vmsg_xen_set_state(info, XenbusStateInitialising);
@@ -588,11 +594,16 @@ static void vmsg_xen_remove(struct xenbus_device *dev)
 	unsigned long deadline;
 	enum xenbus_state be;
 
+	mutex_lock(&info->state_lock);
+	info->removing = true;
+	/* Not connected: the drivers' last requests fail at once, not in 5 s. */
+	if (dev->state != XenbusStateConnected)
+		vmsg_kbus_disconnected(&info->kbus, true);
+	mutex_unlock(&info->state_lock);
 	/* The drivers let go first, while the backend still answers. */
 	vmsg_kbus_remove_devices(&info->kbus);
 
 	mutex_lock(&info->state_lock);
-	info->removing = true;
 	if (dev->state == XenbusStateConnected || dev->state == XenbusStateInitialised) {
 		vmsg_xen_set_state(info, XenbusStateClosing);
 		deadline = jiffies + msecs_to_jiffies(VMSG_XEN_CLOSE_WAIT_MS);
@@ -608,6 +619,13 @@ static void vmsg_xen_remove(struct xenbus_device *dev)
 		vmsg_xen_go_closed(info);
 	else
 		vmsg_kbus_disconnected(&info->kbus, true);
+	/*
+	 * Back to Initialising, so the instance can be bound again (xenbus
+	 * creates a frontend device only for a node in that state): by this
+	 * module loaded again, or by the userspace frontend.
+	 */
+	if (system_state == SYSTEM_RUNNING)
+		vmsg_xen_set_state(info, XenbusStateInitialising);
 	mutex_unlock(&info->state_lock);
 
 	if (info->error_watched)
@@ -635,6 +653,7 @@ static struct xenbus_driver vmsg_xen_driver = {
 	.probe = vmsg_xen_probe,
 	.remove = vmsg_xen_remove,
 	.otherend_changed = vmsg_xen_backend_changed,
+	.allow_rebind = true,	/* remove() leaves the node in Initialising */
 	.not_essential = true,
 };
 
