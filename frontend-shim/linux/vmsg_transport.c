@@ -680,6 +680,8 @@ static int vmsg_vdev_add(struct vmsg_kbus *bus, u16 dev_num)
 static void vmsg_vdev_remove(struct vmsg_kbus *bus, struct vmsg_vdev *vv)
 {
 	dev_info(bus->parent, "device %u (%s) removed\n", vv->dev_num, dev_name(&vv->vdev.dev));
+	/* Ours until the event path can no longer find it. */
+	get_device(&vv->vdev.dev);
 	/* The driver resets the device and deletes its queues first. */
 	unregister_virtio_device(&vv->vdev);
 	xa_erase_irq(&bus->devices, vv->dev_num);

@@ -87,3 +87,21 @@ kguest_virtio_devs() {
 kguest_disk_of() {
     ls /sys/bus/virtio/devices/$1/block 2>/dev/null | head -n 1
 }
+
+# kguest_unload: unbind every bus instance, then rmmod the module. xenbus
+# holds a reference on a frontend driver's module while it is bound to a
+# device (as for xen-blkfront), so a bare rmmod fails with EAGAIN.
+kguest_unload() {
+    local d
+    for d in /sys/bus/xen/drivers/virtio-msg/virtio-msg-*; do
+        [ -e "$d" ] || continue
+        echo "${d##*/}" > /sys/bus/xen/drivers/virtio-msg/unbind || return 1
+    done
+    rmmod virtio_msg_xen
+}
+
+# kguest_bound DRIVER [N]: at least N (default 1) devices bound to DRIVER
+# (a function, so wait_for looks again each time).
+kguest_bound() {
+    [ "$(kguest_virtio_devs "$1" | wc -l)" -ge "${2:-1}" ]
+}

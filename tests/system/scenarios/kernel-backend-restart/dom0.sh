@@ -32,3 +32,5 @@ grep -q "serving dom$DOMID" /tmp/backend.log || { cat /tmp/backend.log; fail "th
 echo "---- the killed backend's log"
 cat /tmp/backend-killed.log
 kdomu_finish 120
+grep -q "backend gone .*holding the devices" "$DOMU_LOG" ||
+    fail "the guest's module never saw the backend go: the kill came after the stream"

@@ -2,7 +2,7 @@
 . /scenarios/kernel-lib.sh
 FILES=8 FILE_MB=8
 load_kernel_frontend virtio_blk ext4 || fail "loading the kernel frontend and virtio_blk ext4"
-wait_for 30 test "$(kguest_virtio_devs virtio_blk | wc -l)" = 2 ||
+wait_for 30 kguest_bound virtio_blk 2 ||
     { dmesg | tail -n 30; fail "virtio_blk did not bind to both disks"; }
 rw= ro=
 for v in $(kguest_virtio_devs virtio_blk); do

@@ -2,7 +2,7 @@
 # a console port: the hvc driver names it after Xen's own hvc0.
 . /scenarios/kernel-lib.sh
 load_kernel_frontend virtio_console || fail "loading the kernel frontend and virtio_console"
-wait_for 30 test -n "$(kguest_virtio_devs virtio_console)" ||
+wait_for 30 kguest_bound virtio_console ||
     { dmesg | tail -n 30; fail "virtio_console did not bind to a device on the bus"; }
 wait_for 10 test -c /dev/hvc1 || fail "no /dev/hvc1 after virtio_console bound"
 stty -F /dev/hvc1 -echo || fail "stty /dev/hvc1"

@@ -7,10 +7,12 @@ disk() { # the block device of the bus's blk, or nothing
     local v
     for v in $(kguest_virtio_devs virtio_blk); do kguest_disk_of $v; done | head -n 1
 }
+has_disk() { [ -n "$(disk)" ]; }
+no_disk() { [ -z "$(disk)" ]; }
 i=1
 while [ $i -le $ROUNDS ]; do
     echo "VMSG-KHP waiting $i"
-    wait_for 120 test -n "$(disk)" || fail "round $i: no disk appeared"
+    wait_for 120 has_disk || fail "round $i: no disk appeared"
     d=$(disk)
     head -c 1048576 /dev/urandom > /tmp/data
     sha=$(sha256sum /tmp/data | cut -d' ' -f1)
@@ -19,13 +21,13 @@ while [ $i -le $ROUNDS ]; do
     [ "$got" = "$sha" ] || fail "round $i: read back $got, wrote $sha"
     echo "VMSG-KHP-SHA $i $sha"
     echo "VMSG-KHP ready-for-detach $i ($d)"
-    wait_for 120 test -z "$(disk)" || fail "round $i: /dev/$d did not go"
+    wait_for 120 no_disk || fail "round $i: /dev/$d did not go"
     echo "VMSG-KHP-ROUND $i OK"
     i=$((i + 1))
 done
 
 echo "VMSG-KHP waiting $i (mounted)"
-wait_for 120 test -n "$(disk)" || fail "last round: no disk appeared"
+wait_for 120 has_disk || fail "last round: no disk appeared"
 d=$(disk)
 mkfs.ext4 -q -F /dev/$d || fail "mkfs.ext4 /dev/$d"
 mkdir -p /mnt
@@ -35,7 +37,7 @@ mount -t ext4 /dev/$d /mnt || fail "mount /dev/$d"
 writer=$!
 sleep 1
 echo "VMSG-KHP ready-for-detach $i ($d mounted, writer running)"
-wait_for 120 test -z "$(disk)" || fail "last round: /dev/$d did not go"
+wait_for 120 no_disk || fail "last round: /dev/$d did not go"
 wait_for 60 sh -c "! kill -0 $writer 2>/dev/null" || fail "the writer still runs after the disk went"
 umount -l /mnt 2>/dev/null
 echo "VMSG-KHP-ROUND $i OK (mounted disk detached: its I/O failed)"

@@ -1,7 +1,7 @@
 # Scenario "kernel-rng" (domU side). Device 0: rng.
 . /scenarios/kernel-lib.sh
 load_kernel_frontend virtio-rng || fail "loading the kernel frontend and virtio-rng"
-wait_for 30 test -n "$(kguest_virtio_devs virtio_rng)" ||
+wait_for 30 kguest_bound virtio_rng ||
     { dmesg | tail -n 30; fail "virtio_rng did not bind to a device on the bus"; }
 cur=$(cat /sys/class/misc/hw_random/rng_current)
 echo "rng_current: $cur"
