@@ -237,12 +237,13 @@ static bool on_channel(struct vmsg_back_instance *inst)
 }
 
 /* How long the loop may sleep: the re-check interval, or less when a
- * detach's wait for the driver ends sooner. */
+ * detach's wait for the driver ends sooner; not at all while the channel
+ * has a backlog (the last turn stopped at its budget). */
 static int poll_timeout(struct vmsg_back_instance *inst)
 {
     uint64_t next = vmsg_devbus_next_deadline(&inst->db), now = vmsg_now_ms();
 
-    if (next <= now)
+    if (inst->db.backlog || next <= now)
         return 0;
     return next - now < RECHECK_MS ? (int)(next - now) : RECHECK_MS;
 }

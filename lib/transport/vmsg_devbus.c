@@ -302,34 +302,56 @@ int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms)
 {
     uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
     int handled = 0;
-    int rc = vmsg_bus_wait(db->bus, timeout_ms);
-    if (rc <= 0)
-        return rc;
     bool armed = false;
+    int rc;
+
+    db->backlog = false;
+    rc = vmsg_bus_wait(db->bus, timeout_ms);
+    if (rc <= 0)
+        goto out;
     for (;;) {
+        /* Bounded work per call: a guest writing messages as fast as we
+         * take them must not keep the bus thread from its stop request,
+         * its other fds and the other devices' completions. */
+        if (handled >= VMSG_DEVBUS_POLL_BUDGET) {
+            db->backlog = true;
+            rc = handled;
+            goto out;
+        }
         int len = vmsg_bus_recv(db->bus, buf, sizeof(buf));
         if (len == 0) {
-            if (armed)
-                return handled;
+            if (armed) {
+                rc = handled;
+                goto out;
+            }
             /* A bus such as the Xen channel wakes the device only if it
              * asked for a kick (vchan's notify bits), and it asks only
              * from wait() on an empty ring: ask now, or a caller that
              * sleeps on the bus fd after this return misses the next
              * message and wakes at its own re-check interval. */
             rc = vmsg_bus_wait(db->bus, 0);
-            if (rc <= 0)
-                return rc < 0 ? rc : handled;
+            if (rc <= 0) {
+                rc = rc < 0 ? rc : handled;
+                goto out;
+            }
             armed = true;
             continue;
         }
         armed = false;
         if (len == -EMSGSIZE)
             continue;   /* the bus dropped an oversized message whole */
-        if (len < 0)
-            return len;
+        if (len < 0) {
+            rc = len;
+            goto out;
+        }
         rc = vmsg_devbus_handle(db, buf, (size_t)len);
         if (rc < 0)
-            return rc;
+            goto out;
         handled++;
     }
+out:
+    /* The caller sleeps on the bus fd next: wake-ups held back while we
+     * worked (late EOI) are enabled again, once. */
+    vmsg_bus_rearm(db->bus);
+    return rc;
 }

@@ -148,6 +148,10 @@ struct vmsg_devbus {
     /* Devices taken off so far: a caller holding device pointers from
      * before (fds it polled) knows by a change that one may be gone. */
     uint64_t removals;
+    /* Set by vmsg_devbus_poll() when it stopped at its budget with
+     * messages perhaps still waiting: the caller polls again at once
+     * (without sleeping on the bus fd, which may not wake for them). */
+    bool backlog;
     /* How vmsg_devbus_destroy() disposes of devices still on the bus:
      * NULL means vmsg_device_destroy() (for devices the caller embeds);
      * models made by the registry set vmsg_device_model_destroy. */
@@ -198,10 +202,15 @@ uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db);
  * answer failed. */
 int vmsg_devbus_handle(struct vmsg_devbus *db, const void *msg, size_t len);
 
-/* Wait up to timeout_ms for messages and handle every one that arrived.
- * On return the bus will wake its fd for the next message, so a caller
- * may sleep on vmsg_bus fd() alone. Returns the number handled, or a negative errno from the bus (-EPIPE:
- * the peer is gone; -EPROTO: framing broken, reset the bus instance). */
+/* The most messages one vmsg_devbus_poll() handles. */
+#define VMSG_DEVBUS_POLL_BUDGET 64
+
+/* Wait up to timeout_ms for messages and handle those that arrived, at
+ * most VMSG_DEVBUS_POLL_BUDGET (then db->backlog is set: call again
+ * without sleeping). Otherwise, on return the bus will wake its fd for the
+ * next message, so a caller may sleep on vmsg_bus fd() alone. Returns the
+ * number handled, or a negative errno from the bus (-EPIPE: the peer is
+ * gone; -EPROTO: framing broken, reset the bus instance). */
 int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms);
 
 /* Reset every device (the driver side went away or reconnects). */

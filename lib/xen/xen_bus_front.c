@@ -47,6 +47,11 @@ static int front_fd(struct vmsg_bus *bus)
     return vmsg_plat_evtchn_fd(front_of(bus)->plat);
 }
 
+static void front_rearm(struct vmsg_bus *bus)
+{
+    vmsg_xen_chan_eoi(&front_of(bus)->chan);
+}
+
 static int front_alloc(struct vmsg_bus *bus, size_t len, size_t align, uint64_t *addr,
                        void **ptr)
 {
@@ -69,6 +74,7 @@ static const struct vmsg_bus_ops front_ops = {
     .recv = front_recv,
     .wait = front_wait,
     .fd = front_fd,
+    .rearm = front_rearm,
     .alloc = front_alloc,
     .free = front_free,
 };

@@ -26,8 +26,10 @@ static void *pump(void *arg)
         pfd[0] = (struct pollfd){ .fd = bus->ops->fd(bus), .events = POLLIN };
         for (int i = 0; i < n; i++)
             pfd[i + 1] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-        if (poll(pfd, (nfds_t)n + 1, PUMP_POLL_MS) <= 0)
+        if (poll(pfd, (nfds_t)n + 1, p->db->backlog ? 0 : PUMP_POLL_MS) < 0)
             continue;
+        if (p->db->backlog)
+            pfd[0].revents |= POLLIN;    /* the last turn stopped at its budget */
         if (pfd[0].revents) {
             int rc = vmsg_devbus_poll(p->db, 0);
             if (rc < 0 && rc != -EAGAIN)

@@ -345,7 +345,7 @@ static void *device_thread(void *arg)
             /* A daemon would now run vmsg_xen_back_update(). */
             break;
         }
-        if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+        if (poll(pfd, 2, ds->db.backlog ? 0 : -1) < 0 && errno != EINTR) {
             ds->last_rc = -errno;
             break;
         }
