@@ -289,6 +289,9 @@ static void loop(struct vmsg_back_instance *inst)
         for (unsigned i = 0; i < n && inst->db.removals == removals; i++)
             if (pfd[3 + i].revents)
                 vmsg_device_model_fd_ready(owners[i], mfds[i]);
+        /* Queues a model could not serve earlier (memory, mappings or a
+         * budget ran out) are looked at again when their time comes. */
+        vmsg_devbus_retry(&inst->db, vmsg_now_ms());
         /* After the channel: a driver's status 0 that came in this turn
          * ends its device's detach now. */
         rc = vmsg_back_devices_reap(inst->xb, &inst->db, vmsg_now_ms());

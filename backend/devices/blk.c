@@ -302,8 +302,10 @@ static void blk_notify(struct vmsg_device *dev, uint32_t index)
             if (!vmsg_device_running(dev))
                 return;
         }
-        if (rc < 0)
+        if (rc < 0) {
+            vmsg_model_pop_failed(dev, index, &q->vq, rc);
             return;
+        }
     } while (vmsg_vq_enable_notify(&q->vq));
 }
 

@@ -165,6 +165,8 @@ static void flush_rx(struct console *c)
         int rc = vmsg_vq_pop(&c->vq[RXQ], 0, &e);
         if (rc == 0 && vmsg_vq_enable_notify(&c->vq[RXQ]))
             continue;       /* a buffer arrived while we re-armed */
+        if (rc < 0)
+            vmsg_model_pop_failed(c->dev, RXQ, &c->vq[RXQ], rc);
         if (rc <= 0)
             break;
         size_t n = vmsg_vq_elem_write(e, 0, c->pending, c->npending);
@@ -193,8 +195,10 @@ static void drain_tx(struct console *c)
             vmsg_vq_push(&c->vq[TXQ], e, 0);
             used = true;
         }
-        if (rc < 0)
+        if (rc < 0) {
+            vmsg_model_pop_failed(c->dev, TXQ, &c->vq[TXQ], rc);
             break;
+        }
     } while (vmsg_vq_enable_notify(&c->vq[TXQ]));
     if (used && vmsg_vq_should_notify(&c->vq[TXQ]))
         vmsg_device_notify_used(c->dev, TXQ);

@@ -171,3 +171,20 @@ int vmsg_model_vq_init(struct vmsg_device *dev, uint32_t index, struct vmsg_vq_d
                   dev->desc.name, index, strerror(-rc));
     return rc;
 }
+
+void vmsg_model_pop_failed(struct vmsg_device *dev, uint32_t index, struct vmsg_vq_dev *vq, int rc)
+{
+    static struct vmsg_ratelimit rl = VMSG_RATELIMIT_INIT;
+    struct vmsg_bus *bus = vmsg_device_bus(dev);
+
+    if (rc == -EIO)
+        return;     /* broken: the device already needs a reset */
+    vmsg_log_ratelimited(&rl, VMSG_LOG_INFO, "%s: device %u (%s): queue %u: %s; trying again",
+                         bus ? bus->name : "-", dev->dev_num, dev->desc.name, index,
+                         strerror(-rc));
+    /* The chain is still in the ring. Ask for the driver's kicks again (a
+     * disabled notification would make it wait for us) and look again
+     * shortly ourselves, since the driver may already have kicked for it. */
+    vmsg_vq_enable_notify(vq);
+    vmsg_device_retry_queue(dev, index);
+}

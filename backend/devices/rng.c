@@ -72,8 +72,10 @@ static void rng_notify(struct vmsg_device *dev, uint32_t index)
             vmsg_vq_push(&r->vq, e, written);
             used = true;
         }
-        if (rc < 0)
+        if (rc < 0) {
+            vmsg_model_pop_failed(dev, 0, &r->vq, rc);
             break;
+        }
     } while (vmsg_vq_enable_notify(&r->vq));
     if (used && vmsg_vq_should_notify(&r->vq))
         vmsg_device_notify_used(dev, 0);

@@ -190,11 +190,40 @@ uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db)
     uint64_t next = UINT64_MAX;
 
     pthread_mutex_lock(&db->lock);
-    for (unsigned i = 0; i < db->ndevices; i++)
-        if (db->devices[i]->leaving && db->devices[i]->leave_deadline_ms < next)
-            next = db->devices[i]->leave_deadline_ms;
+    for (unsigned i = 0; i < db->ndevices; i++) {
+        const struct vmsg_device *d = db->devices[i];
+
+        if (d->leaving && d->leave_deadline_ms < next)
+            next = d->leave_deadline_ms;
+        if (d->retry_at_ms && d->retry_at_ms < next)
+            next = d->retry_at_ms;
+    }
     pthread_mutex_unlock(&db->lock);
     return next;
+}
+
+void vmsg_devbus_retry(struct vmsg_devbus *db, uint64_t now_ms)
+{
+    /* Devices are only removed on this (the bus) thread, so the list can
+     * be walked without db->lock, as in vmsg_devbus_reset_all(). */
+    for (unsigned i = 0; i < db->ndevices; i++) {
+        struct vmsg_device *dev = db->devices[i];
+
+        if (!dev->retry_at_ms || dev->retry_at_ms > now_ms)
+            continue;
+        pthread_mutex_lock(&dev->event_lock);
+        dev->retry_at_ms = 0;
+        for (uint32_t q = 0; q < dev->desc.num_queues; q++) {
+            if (!dev->vqs[q].retry)
+                continue;
+            dev->vqs[q].retry = false;
+            /* As for EVENT_AVAIL: a queue reset or a device needing a reset
+             * meanwhile has nothing to retry. The model may ask again. */
+            if (dev->vqs[q].enabled && vmsg_device_running(dev) && dev->ops->queue_notify)
+                dev->ops->queue_notify(dev, q);
+        }
+        pthread_mutex_unlock(&dev->event_lock);
+    }
 }
 
 void vmsg_devbus_reset_all(struct vmsg_devbus *db)

@@ -33,6 +33,7 @@ struct vmsg_vq_state {
     uint64_t driver_addr;
     uint64_t device_addr;
     bool enabled;
+    bool retry;             /* the model asked to look again (retry_queue) */
 };
 
 /*
@@ -101,6 +102,10 @@ struct vmsg_device {
     bool leaving;                   /* REMOVED sent: GET_DEVICES skips it */
     bool let_go;                    /* reset (status 0) since it started leaving */
     uint64_t leave_deadline_ms;     /* on the caller's clock: reaped then at the latest */
+
+    /* Queues a model could not serve just now (vmsg_device_retry_queue),
+     * owned by the bus thread: their queue_notify runs again then. */
+    uint64_t retry_at_ms;           /* vmsg_now_ms() clock; 0: none */
 };
 
 /* Create a device around a model (vqs allocated here). 0 or -errno. */
@@ -127,6 +132,19 @@ int vmsg_device_config_changed(struct vmsg_device *dev, uint32_t off, uint32_t l
  * model callback or its fd handler): it takes the device's lock, which the
  * bus thread holds while a callback such as queue_reset waits for I/O. */
 void vmsg_device_needs_reset(struct vmsg_device *dev, const char *why);
+
+/* How long a queue a model could not serve waits before it is looked at
+ * again. */
+#define VMSG_DEVICE_RETRY_MS 20
+
+/*
+ * The model could not take what queue `index` holds now (memory or
+ * mappings ran out, a budget refused a chain): its queue_notify runs again
+ * in VMSG_DEVICE_RETRY_MS, as if the driver had sent EVENT_AVAIL, so a
+ * refused pop never leaves a queue stuck waiting for a kick the driver
+ * will not send. Bus instance thread only; vmsg_devbus_retry() runs it.
+ */
+void vmsg_device_retry_queue(struct vmsg_device *dev, uint32_t index);
 
 /* --- the device side of one bus instance --------------------------------- */
 struct vmsg_devbus_stats {
@@ -193,9 +211,15 @@ int vmsg_devbus_detach(struct vmsg_devbus *db, uint16_t dev_num, bool announce,
  */
 struct vmsg_device *vmsg_devbus_reap(struct vmsg_devbus *db, uint64_t now_ms);
 
-/* The earliest deadline of a leaving device, UINT64_MAX when none leaves:
- * how long the caller may sleep before it must call vmsg_devbus_reap(). */
+/* The earliest deadline of a leaving device or of a queue retry
+ * (vmsg_device_retry_queue), UINT64_MAX when there is none: how long the
+ * caller may sleep before it must call vmsg_devbus_reap() and
+ * vmsg_devbus_retry(). */
 uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db);
+
+/* Run the queue retries due at now_ms (vmsg_now_ms() clock). Bus instance
+ * thread, once per turn of its loop. */
+void vmsg_devbus_retry(struct vmsg_devbus *db, uint64_t now_ms);
 
 /* Validate and act on one received message; answers requests. Returns 0
  * (handled or dropped) or a negative errno from the bus when sending the

@@ -38,6 +38,7 @@ static void *pump(void *arg)
         for (int i = 0; i < n; i++)
             if (pfd[i + 1].revents)
                 vmsg_device_model_fd_ready(p->dev, fds[i]);
+        vmsg_devbus_retry(p->db, vmsg_now_ms());
     }
     return NULL;
 }

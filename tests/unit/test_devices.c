@@ -499,6 +499,80 @@ static void test_blk_multi_queue_uring(void)
     blk_multi_queue("uring");
 }
 
+/* ---- a pop that fails ---------------------------------------------------- */
+/*
+ * Mapping a chain fails (mapping resources or memory ran out) just when
+ * the driver's request comes: the chain stays in the ring and the model
+ * must come back to it, not return with the queue waiting for a kick the
+ * driver will never send. Each model's request completes, well within the
+ * drivers' 10 s timeout.
+ */
+static void fail_next_map(void)
+{
+    __atomic_store_n(&rig.lb.fail_maps, 1, __ATOMIC_RELEASE);
+}
+
+static bool taken_in_time(uint64_t t0)
+{
+    return __atomic_load_n(&rig.lb.fail_maps, __ATOMIC_ACQUIRE) == 0 && vmsg_now_ms() - t0 < 2000;
+}
+
+static void test_rng_failed_pop_is_retried(void)
+{
+    struct vmsg_rng *r;
+    uint8_t buf[32];
+
+    CU_ASSERT_EQUAL_FATAL(rig_up("rng", NULL, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_rng_open(&rig.drv, DEV_NUM, &r), 0);
+    uint64_t t0 = vmsg_now_ms();
+    fail_next_map();
+    CU_ASSERT_EQUAL(vmsg_rng_read(r, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    CU_ASSERT_TRUE(taken_in_time(t0));
+    vmsg_rng_close(r);
+    rig_down();
+}
+
+static void test_console_failed_pop_is_retried(void)
+{
+    char path[64], buf[64] = { 0 };
+    struct vmsg_console *c;
+
+    snprintf(path, sizeof(path), "/tmp/vmsg-test-console-retry-%d.log", (int)getpid());
+    unlink(path);
+    struct vmsg_param p[] = { { "log", path } };
+    CU_ASSERT_EQUAL_FATAL(rig_up("console", p, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_console_open(&rig.drv, DEV_NUM, &c), 0);
+    uint64_t t0 = vmsg_now_ms();
+    fail_next_map();
+    CU_ASSERT_EQUAL(vmsg_console_write(c, "after a retry\n", 14), 14);
+    CU_ASSERT_TRUE(taken_in_time(t0));
+    vmsg_console_close(c);
+    rig_down();
+    int fd = open(path, O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(read(fd, buf, sizeof(buf)), 14);
+    CU_ASSERT_STRING_EQUAL(buf, "after a retry\n");
+    close(fd);
+    unlink(path);
+}
+
+static void test_blk_failed_pop_is_retried(void)
+{
+    struct vmsg_blk *b;
+    uint8_t in[512];
+
+    CU_ASSERT_EQUAL_FATAL(make_disk(), 0);
+    if (blk_up("threads", "0", "1", &b, 1)) {
+        uint64_t t0 = vmsg_now_ms();
+        fail_next_map();
+        CU_ASSERT_EQUAL(vmsg_blk_read(b, 0, 0, in, 1), 0);
+        CU_ASSERT_TRUE(taken_in_time(t0));
+        vmsg_blk_close(b);
+        rig_down();
+    }
+    unlink(disk_path);
+}
+
 /* ---- hostile rings ------------------------------------------------------ */
 static bool wait_needs_reset(struct drv_common *c)
 {
@@ -620,6 +694,9 @@ static void register_suites(void)
     VMSG_TEST(test_blk_no_discard);
     VMSG_TEST(test_blk_multi_queue_threads);
     VMSG_TEST(test_blk_multi_queue_uring);
+    VMSG_TEST(test_rng_failed_pop_is_retried);
+    VMSG_TEST(test_console_failed_pop_is_retried);
+    VMSG_TEST(test_blk_failed_pop_is_retried);
     VMSG_TEST(test_hostile_rings_need_reset);
     VMSG_TEST(test_blk_request_without_status_needs_reset);
 }
