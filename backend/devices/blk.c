@@ -453,7 +453,10 @@ static int blk_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
         return -EINVAL;
     }
     if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
-        vmsg_err("blk: serial '%s' longer than %u bytes", serial, VIRTIO_BLK_ID_BYTES);
+        char es[VMSG_LOG_ESCAPED_SIZE(32)];
+
+        vmsg_err("blk: serial '%s' longer than %u bytes", vmsg_log_escape(es, sizeof(es), serial),
+                 VIRTIO_BLK_ID_BYTES);
         return -EINVAL;
     }
     if (!io)

@@ -85,7 +85,9 @@ static int open_socket(struct console *c, const char *path)
     int rc;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        vmsg_err("console: socket path '%s' too long", path);
+        char ep[VMSG_LOG_ESCAPED_SIZE(64)];
+
+        vmsg_err("console: socket path '%s' too long", vmsg_log_escape(ep, sizeof(ep), path));
         return -ENAMETOOLONG;
     }
     strcpy(sa.sun_path, path);

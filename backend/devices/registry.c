@@ -33,7 +33,10 @@ int vmsg_device_model_create(const char *type, const struct vmsg_param *params, 
         if (strcmp(types[i]->name, type) == 0)
             t = types[i];
     if (!t) {
-        vmsg_err("device model '%s' does not exist (rng, console, blk)", type);
+        char et[VMSG_LOG_ESCAPED_SIZE(32)];
+
+        vmsg_err("device model '%s' does not exist (rng, console, blk)",
+                 vmsg_log_escape(et, sizeof(et), type));
         return -EINVAL;
     }
     md = calloc(1, sizeof(*md));
@@ -81,10 +84,12 @@ int vmsg_params_check(const char *model, const struct vmsg_param *p, unsigned n,
 {
     for (unsigned i = 0; i < n; i++) {
         const char *const *k = known;
+        char ek[VMSG_LOG_ESCAPED_SIZE(32)];
+
         while (*k && strcmp(*k, p[i].key) != 0)
             k++;
         if (!*k) {
-            vmsg_err("%s: unknown parameter '%s'", model, p[i].key);
+            vmsg_err("%s: unknown parameter '%s'", model, vmsg_log_escape(ek, sizeof(ek), p[i].key));
             return -EINVAL;
         }
         for (unsigned j = 0; j < i; j++) {
@@ -119,8 +124,11 @@ int vmsg_param_u64(const char *model, const struct vmsg_param *p, unsigned n, co
     errno = 0;
     v = strtoull(s, &end, 10);
     if (!*s || *end || errno || s[0] == '-' || v < min || v > max) {
-        vmsg_err("%s: parameter %s='%s' is not a number in %llu..%llu", model, key, s,
-                 (unsigned long long)min, (unsigned long long)max);
+        char es[VMSG_LOG_ESCAPED_SIZE(32)];
+
+        vmsg_err("%s: parameter %s='%s' is not a number in %llu..%llu", model, key,
+                 vmsg_log_escape(es, sizeof(es), s), (unsigned long long)min,
+                 (unsigned long long)max);
         return -EINVAL;
     }
     *out = v;
@@ -152,7 +160,10 @@ int vmsg_param_bool(const char *model, const struct vmsg_param *p, unsigned n, c
             return 0;
         }
     }
-    vmsg_err("%s: parameter %s='%s' is not a boolean", model, key, s);
+    char es[VMSG_LOG_ESCAPED_SIZE(32)];
+
+    vmsg_err("%s: parameter %s='%s' is not a boolean", model, key,
+             vmsg_log_escape(es, sizeof(es), s));
     return -EINVAL;
 }
 

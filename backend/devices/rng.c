@@ -138,7 +138,9 @@ static int rng_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
     if ((rc = vmsg_params_check("rng", p, n, known)) < 0)
         return rc;
     if (source && source[0] != '/') {
-        vmsg_err("rng: source '%s' is not an absolute path", source);
+        char es[VMSG_LOG_ESCAPED_SIZE(64)];
+
+        vmsg_err("rng: source '%s' is not an absolute path", vmsg_log_escape(es, sizeof(es), source));
         return -EINVAL;
     }
     r = calloc(1, sizeof(*r));

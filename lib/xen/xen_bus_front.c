@@ -197,8 +197,13 @@ static bool refused(struct vmsg_xen_front *f)
     now = read_be_error(f);
     pthread_mutex_unlock(&f->plat_lock);
     changed = now && (!f->be_error || strcmp(now, f->be_error));
-    if (changed)
-        vmsg_err("frontend %s: the backend refused the connection: %s", f->fdir, now);
+    if (changed) {
+        char enow[VMSG_LOG_ESCAPED_SIZE(192)];
+
+        /* The peer's text: escaped like every string a peer chose. */
+        vmsg_err("frontend %s: the backend refused the connection: %s", f->fdir,
+                 vmsg_log_escape(enow, sizeof(enow), now));
+    }
     free(now);
     return changed;
 }
