@@ -10,7 +10,11 @@
 
 #include "transport/vmsg_device_internal.h"
 
-#define DEVBUS_SEND_TIMEOUT_MS 2000
+/* A message the bus had no room for, encoded. */
+struct vmsg_devbus_held {
+    size_t len;
+    uint8_t msg[];
+};
 
 int vmsg_bus_send_msg(struct vmsg_bus *b, const struct vmsg_msg *m, int timeout_ms)
 {
@@ -25,10 +29,106 @@ int vmsg_devbus_init(struct vmsg_devbus *db, struct vmsg_bus *bus)
 {
     memset(db, 0, sizeof(*db));
     db->bus = bus;
-    db->send_timeout_ms = DEVBUS_SEND_TIMEOUT_MS;
     db->drop_log = (struct vmsg_ratelimit)VMSG_RATELIMIT_INIT;
+    db->lost_log = (struct vmsg_ratelimit)VMSG_RATELIMIT_INIT;
     pthread_mutex_init(&db->lock, NULL);
+    pthread_mutex_init(&db->outbox_lock, NULL);
     return 0;
+}
+
+/* ---- the outbox: back-pressure instead of lost messages ------------------- */
+
+static void count(struct vmsg_devbus *db, uint64_t *counter, uint64_t n)
+{
+    pthread_mutex_lock(&db->lock);
+    *counter += n;
+    pthread_mutex_unlock(&db->lock);
+}
+
+/* Drop everything held (the peer is gone, or a new connection starts).
+ * Caller holds outbox_lock. Returns how many were dropped. */
+static unsigned outbox_clear(struct vmsg_devbus *db)
+{
+    unsigned n = db->outbox_n;
+
+    while (db->outbox_n) {
+        free(db->outbox[db->outbox_head]);
+        db->outbox[db->outbox_head] = NULL;
+        db->outbox_head = (db->outbox_head + 1) % VMSG_DEVBUS_OUTBOX_MAX;
+        db->outbox_n--;
+    }
+    db->outbox_head = 0;
+    return n;
+}
+
+/*
+ * Send what is held, oldest first, never waiting. 0 all sent; -ETIMEDOUT
+ * the bus still has no room (it then wakes its fd when the peer makes
+ * some); another -errno: the peer is gone and what was held is lost.
+ * Caller holds outbox_lock.
+ */
+static int outbox_flush(struct vmsg_devbus *db)
+{
+    while (db->outbox_n) {
+        struct vmsg_devbus_held *h = db->outbox[db->outbox_head];
+        int rc = vmsg_bus_send(db->bus, h->msg, h->len, 0);
+
+        if (rc == -ETIMEDOUT)
+            return rc;
+        if (rc < 0) {
+            unsigned lost = outbox_clear(db);
+
+            count(db, &db->stats.lost, lost);
+            vmsg_log_ratelimited(&db->lost_log, VMSG_LOG_INFO,
+                                 "%s: %u held messages not sent: %s", db->bus->name, lost,
+                                 strerror(-rc));
+            return rc;
+        }
+        free(h);
+        db->outbox[db->outbox_head] = NULL;
+        db->outbox_head = (db->outbox_head + 1) % VMSG_DEVBUS_OUTBOX_MAX;
+        db->outbox_n--;
+        count(db, &db->stats.sent, 1);
+    }
+    return 0;
+}
+
+/* Hold one encoded message. An EVENT_USED already held for the same queue
+ * says all it would (the driver looks at the whole used ring), so it is
+ * not held twice. Caller holds outbox_lock. 0 or -ENOBUFS. */
+static int outbox_push(struct vmsg_devbus *db, const uint8_t *msg, size_t len, bool coalesce)
+{
+    struct vmsg_devbus_held *h;
+
+    if (coalesce) {
+        for (unsigned i = 0; i < db->outbox_n; i++) {
+            const struct vmsg_devbus_held *o =
+                db->outbox[(db->outbox_head + i) % VMSG_DEVBUS_OUTBOX_MAX];
+            if (o->len == len && memcmp(o->msg, msg, len) == 0)
+                return 0;
+        }
+    }
+    if (db->outbox_n == VMSG_DEVBUS_OUTBOX_MAX)
+        return -ENOBUFS;
+    h = malloc(sizeof(*h) + len);
+    if (!h)
+        return -ENOBUFS;
+    h->len = len;
+    memcpy(h->msg, msg, len);
+    db->outbox[(db->outbox_head + db->outbox_n) % VMSG_DEVBUS_OUTBOX_MAX] = h;
+    db->outbox_n++;
+    count(db, &db->stats.held, 1);
+    return 0;
+}
+
+bool vmsg_devbus_held(struct vmsg_devbus *db)
+{
+    bool held;
+
+    pthread_mutex_lock(&db->outbox_lock);
+    held = db->outbox_n != 0;
+    pthread_mutex_unlock(&db->outbox_lock);
+    return held;
 }
 
 void vmsg_devbus_destroy(struct vmsg_devbus *db)
@@ -42,17 +142,46 @@ void vmsg_devbus_destroy(struct vmsg_devbus *db)
     }
     free(db->devices);
     db->devices = NULL;
+    pthread_mutex_lock(&db->outbox_lock);
+    outbox_clear(db);
+    pthread_mutex_unlock(&db->outbox_lock);
+    pthread_mutex_destroy(&db->outbox_lock);
     pthread_mutex_destroy(&db->lock);
 }
 
+/*
+ * Every message of the device side goes out here, from the bus thread and
+ * the models' threads alike. It never waits for room: what the bus cannot
+ * take now is held, in order behind anything held before, and the bus
+ * thread sends it once the peer reads (vmsg_devbus_poll). Returns 0 (sent
+ * or held), -ENOBUFS (the outbox is full: lost, logged), or another
+ * -errno of the bus (-EPIPE: the peer is gone).
+ */
 int vmsg_devbus_send(struct vmsg_devbus *db, const struct vmsg_msg *m)
 {
-    int rc = vmsg_bus_send_msg(db->bus, m, db->send_timeout_ms);
+    uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
+    int len = vmsg_encode(&db->bus->wire, m, buf, sizeof(buf));
+    int rc;
+
+    if (len < 0)
+        return len;
+    pthread_mutex_lock(&db->outbox_lock);
+    rc = outbox_flush(db);
     if (rc == 0) {
-        pthread_mutex_lock(&db->lock);
-        db->stats.sent++;
-        pthread_mutex_unlock(&db->lock);
+        rc = vmsg_bus_send(db->bus, buf, (size_t)len, 0);
+        if (rc == 0)
+            count(db, &db->stats.sent, 1);
     }
+    if (rc == -ETIMEDOUT) {
+        rc = outbox_push(db, buf, (size_t)len, m->kind == VMSG_K_EVENT_USED);
+        if (rc < 0) {
+            count(db, &db->stats.lost, 1);
+            vmsg_log_ratelimited(&db->lost_log, VMSG_LOG_WARN,
+                                 "%s: %s not sent: %u messages already wait for room",
+                                 db->bus->name, vmsg_kind_name(m->kind), db->outbox_n);
+        }
+    }
+    pthread_mutex_unlock(&db->outbox_lock);
     return rc;
 }
 
@@ -80,12 +209,17 @@ struct vmsg_device *vmsg_devbus_find(struct vmsg_devbus *db, uint16_t dev_num)
     return dev;
 }
 
-static int announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state)
+int vmsg_devbus_announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state)
 {
     struct vmsg_msg ev = { .kind = VMSG_K_BUS_EVENT_DEVICE };
     ev.u.event_device.device_number = dev_num;
     ev.u.event_device.device_bus_state = state;
     return vmsg_devbus_send(db, &ev);
+}
+
+static int announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state)
+{
+    return vmsg_devbus_announce(db, dev_num, state);
 }
 
 int vmsg_devbus_add(struct vmsg_devbus *db, uint16_t dev_num, struct vmsg_device *dev, bool notify)
@@ -228,6 +362,11 @@ void vmsg_devbus_retry(struct vmsg_devbus *db, uint64_t now_ms)
 
 void vmsg_devbus_reset_all(struct vmsg_devbus *db)
 {
+    /* What was held belongs to the connection that is going: never to a
+     * new one. */
+    pthread_mutex_lock(&db->outbox_lock);
+    outbox_clear(db);
+    pthread_mutex_unlock(&db->outbox_lock);
     /* Devices are only removed on this (the bus) thread, so the list can be
      * walked without db->lock; holding it here would invert the lock order
      * of a model thread that reports an event (device lock, then db->lock). */
@@ -335,6 +474,17 @@ int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms)
     int rc;
 
     db->backlog = false;
+    /* Back-pressure: what could not be written before goes first, and
+     * while anything is still held no new request is read. */
+    pthread_mutex_lock(&db->outbox_lock);
+    rc = outbox_flush(db);
+    pthread_mutex_unlock(&db->outbox_lock);
+    if (rc == -ETIMEDOUT) {
+        rc = 0;
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
     rc = vmsg_bus_wait(db->bus, timeout_ms);
     if (rc <= 0)
         goto out;
@@ -377,6 +527,12 @@ int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms)
         if (rc < 0)
             goto out;
         handled++;
+        if (vmsg_devbus_held(db)) {
+            /* The peer is not reading: stop taking its requests until it
+             * makes room (the bus wakes us then). */
+            rc = handled;
+            goto out;
+        }
     }
 out:
     /* The caller sleeps on the bus fd next: wake-ups held back while we

@@ -150,9 +150,16 @@ void vmsg_device_retry_queue(struct vmsg_device *dev, uint32_t index);
 struct vmsg_devbus_stats {
     uint64_t received;
     uint64_t sent;
+    uint64_t held;                  /* had to wait for room (back-pressure) */
+    uint64_t lost;                  /* never sent: the peer went, or the outbox was full */
     uint64_t dropped_malformed;     /* failed the validator */
     uint64_t dropped_unexpected;    /* valid, but not for us / wrong state */
 };
+
+/* The most messages the outbox holds (one answer, and events). */
+#define VMSG_DEVBUS_OUTBOX_MAX 256
+
+struct vmsg_devbus_held;
 
 struct vmsg_devbus {
     struct vmsg_bus *bus;
@@ -160,8 +167,16 @@ struct vmsg_devbus {
     struct vmsg_device **devices;   /* sorted by dev_num */
     unsigned ndevices;
     unsigned cap;
-    int send_timeout_ms;
     struct vmsg_devbus_stats stats;
+    /* Back-pressure (docs/protocol.md section 4.7): what the bus had no
+     * room for, oldest first, sent before anything newer once there is
+     * room and never dropped while the peer lives; while it holds
+     * anything, no new request is read. Under outbox_lock: the bus thread
+     * and the models' threads send. */
+    pthread_mutex_t outbox_lock;
+    struct vmsg_devbus_held *outbox[VMSG_DEVBUS_OUTBOX_MAX];
+    unsigned outbox_head, outbox_n;
+    struct vmsg_ratelimit lost_log;
     struct vmsg_ratelimit drop_log;
     /* Devices taken off so far: a caller holding device pointers from
      * before (fds it polled) knows by a change that one may be gone. */
@@ -222,22 +237,33 @@ uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db);
 void vmsg_devbus_retry(struct vmsg_devbus *db, uint64_t now_ms);
 
 /* Validate and act on one received message; answers requests. Returns 0
- * (handled or dropped) or a negative errno from the bus when sending the
- * answer failed. */
+ * (handled or dropped; an answer the bus had no room for is held in the
+ * outbox) or a negative errno from the bus when the answer cannot be sent
+ * at all (-EPIPE: the peer is gone). */
 int vmsg_devbus_handle(struct vmsg_devbus *db, const void *msg, size_t len);
+
+/* Send EVENT_DEVICE (state READY or REMOVED) for dev_num, through the
+ * outbox like every message. 0 (sent or held) or -errno. */
+int vmsg_devbus_announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state);
+
+/* Whether the outbox holds messages waiting for room (any thread). */
+bool vmsg_devbus_held(struct vmsg_devbus *db);
 
 /* The most messages one vmsg_devbus_poll() handles. */
 #define VMSG_DEVBUS_POLL_BUDGET 64
 
-/* Wait up to timeout_ms for messages and handle those that arrived, at
- * most VMSG_DEVBUS_POLL_BUDGET (then db->backlog is set: call again
- * without sleeping). Otherwise, on return the bus will wake its fd for the
- * next message, so a caller may sleep on vmsg_bus fd() alone. Returns the
- * number handled, or a negative errno from the bus (-EPIPE: the peer is
- * gone; -EPROTO: framing broken, reset the bus instance). */
+/* Send what the outbox holds, then wait up to timeout_ms for messages and
+ * handle those that arrived, at most VMSG_DEVBUS_POLL_BUDGET (then
+ * db->backlog is set: call again without sleeping). While the outbox holds
+ * anything it reads nothing (back-pressure): the bus then wakes its fd
+ * when the peer makes room. Otherwise, on return the bus will wake its fd
+ * for the next message, so a caller may sleep on vmsg_bus fd() alone.
+ * Returns the number handled, or a negative errno from the bus (-EPIPE:
+ * the peer is gone; -EPROTO: framing broken, reset the bus instance). */
 int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms);
 
-/* Reset every device (the driver side went away or reconnects). */
+/* Reset every device (the driver side went away or reconnects) and
+ * forget what the outbox held for the old connection. */
 void vmsg_devbus_reset_all(struct vmsg_devbus *db);
 
 #endif
