@@ -63,8 +63,15 @@ static void rng_notify(struct vmsg_device *dev, uint32_t index)
         vmsg_vq_disable_notify(&r->vq);
         while ((rc = vmsg_vq_pop(&r->vq, 0, &e)) > 0) {
             uint32_t written = 0;
+            /* A chain may alias one page up to 4 GiB: fill at most the
+             * per-chain limit, a short buffer as virtio-rng allows. */
             for (uint32_t k = e->nread; k < e->nread + e->nwrite; k++) {
-                size_t got = fill(r, e->seg[k].ptr, e->seg[k].len);
+                size_t want = e->seg[k].len;
+                size_t got;
+
+                if (want > VMSG_RNG_CHAIN_MAX_BYTES - written)
+                    want = VMSG_RNG_CHAIN_MAX_BYTES - written;
+                got = fill(r, e->seg[k].ptr, want);
                 written += (uint32_t)got;
                 if (got < e->seg[k].len)
                     break;

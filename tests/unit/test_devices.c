@@ -573,6 +573,70 @@ static void test_blk_failed_pop_is_retried(void)
     unlink(disk_path);
 }
 
+/* ---- per-chain byte limits ------------------------------------------------ */
+/*
+ * One chain may describe the same 4 KiB page many times over (up to 4 GiB
+ * of aliased buffers): the models take at most their per-chain limit
+ * (docs/protocol.md section 8) from it, whatever the chain says.
+ */
+#define ALIASED_SEGS 32u     /* 32 x 4 KiB = 128 KiB, twice the limit */
+
+static void aliased_chain(struct vmsg_vq_buf *bufs, uint64_t addr, bool writable)
+{
+    for (unsigned k = 0; k < ALIASED_SEGS; k++)
+        bufs[k] = (struct vmsg_vq_buf){ addr, 4096, writable };
+}
+
+static void test_console_chain_is_capped(void)
+{
+    char path[64];
+    struct vmsg_vq_buf bufs[ALIASED_SEGS];
+    struct drv_common c;
+    struct drv_chain ch;
+    struct stat st;
+    uint64_t addr;
+    void *ptr;
+
+    snprintf(path, sizeof(path), "/tmp/vmsg-test-console-cap-%d.log", (int)getpid());
+    unlink(path);
+    struct vmsg_param p[] = { { "log", path } };
+    CU_ASSERT_EQUAL_FATAL(rig_up("console", p, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_bus_alloc(vmsg_loopback_driver_bus(&rig.lb), 4096, 4096, &addr,
+                                         &ptr), 0);
+    memset(ptr, 'x', 4096);
+    CU_ASSERT_EQUAL_FATAL(drv_start(&c, &rig.drv, DEV_NUM, VIRTIO_ID_CONSOLE, 0, 2, 64), 0);
+    aliased_chain(bufs, addr, false);
+    CU_ASSERT_EQUAL(drv_submit(&c, 1, bufs, ALIASED_SEGS, &ch), 0);
+    CU_ASSERT_EQUAL(drv_wait(&c, &ch, 5000), 0);
+    drv_stop(&c);
+    vmsg_bus_free(vmsg_loopback_driver_bus(&rig.lb), addr, 4096);
+    rig_down();
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL(st.st_size, VMSG_CONSOLE_CHAIN_MAX_BYTES);
+    unlink(path);
+}
+
+static void test_rng_chain_is_capped(void)
+{
+    struct vmsg_vq_buf bufs[ALIASED_SEGS];
+    struct drv_common c;
+    struct drv_chain ch;
+    uint64_t addr;
+    void *ptr;
+
+    CU_ASSERT_EQUAL_FATAL(rig_up("rng", NULL, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_bus_alloc(vmsg_loopback_driver_bus(&rig.lb), 4096, 4096, &addr,
+                                         &ptr), 0);
+    CU_ASSERT_EQUAL_FATAL(drv_start(&c, &rig.drv, DEV_NUM, VIRTIO_ID_RNG, 0, 1, 64), 0);
+    aliased_chain(bufs, addr, true);
+    CU_ASSERT_EQUAL(drv_submit(&c, 0, bufs, ALIASED_SEGS, &ch), 0);
+    CU_ASSERT_EQUAL(drv_wait(&c, &ch, 5000), 0);
+    CU_ASSERT_EQUAL(ch.used_len, VMSG_RNG_CHAIN_MAX_BYTES);
+    drv_stop(&c);
+    vmsg_bus_free(vmsg_loopback_driver_bus(&rig.lb), addr, 4096);
+    rig_down();
+}
+
 /* ---- hostile rings ------------------------------------------------------ */
 static bool wait_needs_reset(struct drv_common *c)
 {
@@ -697,6 +761,8 @@ static void register_suites(void)
     VMSG_TEST(test_rng_failed_pop_is_retried);
     VMSG_TEST(test_console_failed_pop_is_retried);
     VMSG_TEST(test_blk_failed_pop_is_retried);
+    VMSG_TEST(test_console_chain_is_capped);
+    VMSG_TEST(test_rng_chain_is_capped);
     VMSG_TEST(test_hostile_rings_need_reset);
     VMSG_TEST(test_blk_request_without_status_needs_reset);
 }
