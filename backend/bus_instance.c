@@ -111,6 +111,8 @@ static void publish_stats(struct vmsg_back_instance *inst)
     s.sent = inst->db.stats.sent;
     s.dropped_malformed = inst->db.stats.dropped_malformed;
     s.dropped_unexpected = inst->db.stats.dropped_unexpected;
+    s.held = inst->db.stats.held;
+    s.lost = inst->db.stats.lost;
     pthread_mutex_unlock(&inst->db.lock);
     pthread_mutex_lock(&inst->stats_lock);
     inst->stats = s;
