@@ -288,6 +288,7 @@ static void handle(struct blk_queue *q, struct vmsg_vq_elem *e)
 static void blk_notify(struct vmsg_device *dev, uint32_t index)
 {
     struct blk *b = dev->model;
+    uint32_t budget = vmsg_device_queue_budget(dev, index);
     struct blk_queue *q;
     struct vmsg_vq_elem *e;
     int rc;
@@ -301,6 +302,12 @@ static void blk_notify(struct vmsg_device *dev, uint32_t index)
             handle(q, e);
             if (!vmsg_device_running(dev))
                 return;
+            if (--budget == 0) {
+                /* A queue's worth this turn (completions refill it as
+                 * fast as a guest likes): the rest on the next. */
+                vmsg_device_continue_queue(dev, index);
+                return;
+            }
         }
         if (rc < 0) {
             vmsg_model_pop_failed(dev, index, &q->vq, rc);

@@ -208,6 +208,7 @@ static void write_chain(struct console *c, const struct vmsg_vq_elem *e)
 
 static void drain_tx(struct console *c)
 {
+    uint32_t budget = vmsg_device_queue_budget(c->dev, TXQ);
     struct vmsg_vq_elem *e;
     bool used = false;
     int rc;
@@ -220,12 +221,18 @@ static void drain_tx(struct console *c)
             write_chain(c, e);
             vmsg_vq_push(&c->vq[TXQ], e, 0);
             used = true;
+            if (--budget == 0) {
+                /* A queue's worth this turn: the rest on the next. */
+                vmsg_device_continue_queue(c->dev, TXQ);
+                goto out;
+            }
         }
         if (rc < 0) {
             vmsg_model_pop_failed(c->dev, TXQ, &c->vq[TXQ], rc);
             break;
         }
     } while (vmsg_vq_enable_notify(&c->vq[TXQ]));
+out:
     if (used && vmsg_vq_should_notify(&c->vq[TXQ]))
         vmsg_device_notify_used(c->dev, TXQ);
 }

@@ -53,6 +53,7 @@ static size_t fill(const struct rng *r, uint8_t *p, size_t len)
 static void rng_notify(struct vmsg_device *dev, uint32_t index)
 {
     struct rng *r = dev->model;
+    uint32_t budget = vmsg_device_queue_budget(dev, 0);
     struct vmsg_vq_elem *e;
     bool used = false;
     int rc;
@@ -78,12 +79,18 @@ static void rng_notify(struct vmsg_device *dev, uint32_t index)
             }
             vmsg_vq_push(&r->vq, e, written);
             used = true;
+            if (--budget == 0) {
+                /* A queue's worth this turn: the rest on the next. */
+                vmsg_device_continue_queue(dev, 0);
+                goto out;
+            }
         }
         if (rc < 0) {
             vmsg_model_pop_failed(dev, 0, &r->vq, rc);
             break;
         }
     } while (vmsg_vq_enable_notify(&r->vq));
+out:
     if (used && vmsg_vq_should_notify(&r->vq))
         vmsg_device_notify_used(dev, 0);
 }

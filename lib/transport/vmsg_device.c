@@ -151,6 +151,18 @@ void vmsg_device_retry_queue(struct vmsg_device *dev, uint32_t index)
         dev->retry_at_ms = vmsg_now_ms() + VMSG_DEVICE_RETRY_MS;
 }
 
+void vmsg_device_continue_queue(struct vmsg_device *dev, uint32_t index)
+{
+    uint64_t now = vmsg_now_ms();
+
+    if (index >= dev->desc.num_queues)
+        return;
+    dev->vqs[index].retry = true;
+    /* Due now, i.e. on the next turn (0 would mean "none"). */
+    if (!dev->retry_at_ms || dev->retry_at_ms > now)
+        dev->retry_at_ms = now ? now : 1;
+}
+
 /* Full reset (status 0): the model drops queue work, every queue stops. */
 void vmsg_device_reset(struct vmsg_device *dev)
 {

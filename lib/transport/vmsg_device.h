@@ -146,6 +146,24 @@ void vmsg_device_needs_reset(struct vmsg_device *dev, const char *why);
  */
 void vmsg_device_retry_queue(struct vmsg_device *dev, uint32_t index);
 
+/*
+ * The model stopped at its bound of work for one call (a queue's worth of
+ * chains) with more perhaps waiting: its queue_notify runs again from the
+ * bus loop's next vmsg_devbus_retry() (the one of this turn, or of the
+ * next), which does not sleep meanwhile; in between the loop looks at its
+ * stop request, its fds and the other devices. A guest that refills as
+ * fast as the model drains cannot hold the bus thread. Bus instance thread
+ * only.
+ */
+void vmsg_device_continue_queue(struct vmsg_device *dev, uint32_t index);
+
+/* How many chains a model takes from one queue in one call: its size. */
+static inline uint32_t vmsg_device_queue_budget(const struct vmsg_device *dev, uint32_t index)
+{
+    return index < dev->desc.num_queues && dev->vqs[index].size ? dev->vqs[index].size
+                                                               : dev->desc.queue_max_size;
+}
+
 /* --- the device side of one bus instance --------------------------------- */
 struct vmsg_devbus_stats {
     uint64_t received;

@@ -176,6 +176,8 @@ static int lb_map(struct vmsg_bus *bus, uint64_t addr, uint64_t len, bool writab
     unsigned failing = __atomic_load_n(&lb->fail_maps, __ATOMIC_RELAXED);
 
     (void)writable;
+    if (lb->on_device_map)
+        lb->on_device_map(lb->on_device_map_opaque);
     if (addr > lb->mem_size || len > lb->mem_size - addr)
         return -EFAULT;
     /* The test hook: take one failure, if any is left. */

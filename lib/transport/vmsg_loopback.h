@@ -61,6 +61,10 @@ struct vmsg_loopback {
     /* Test hook: the next fail_maps device-side maps of valid ranges fail
      * with -ENOMEM, as when mapping resources run out (atomic). */
     unsigned fail_maps;
+    /* Test hook: called on the device's thread before every device-side
+     * map (a guest acting while the device walks its ring); NULL: none. */
+    void (*on_device_map)(void *opaque);
+    void *on_device_map_opaque;
 
     pthread_t device_thread;
     bool device_thread_running;
