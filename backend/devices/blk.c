@@ -303,8 +303,9 @@ static void blk_notify(struct vmsg_device *dev, uint32_t index)
             if (!vmsg_device_running(dev))
                 return;
             if (--budget == 0) {
-                /* A queue's worth this turn (completions refill it as
-                 * fast as a guest likes): the rest on the next. */
+                /* A queue's worth per call (completions refill it as
+                 * fast as a guest likes): the rest from the loop's retry
+                 * step, after its other work. */
                 vmsg_device_continue_queue(dev, index);
                 return;
             }

@@ -222,7 +222,8 @@ static void drain_tx(struct console *c)
             vmsg_vq_push(&c->vq[TXQ], e, 0);
             used = true;
             if (--budget == 0) {
-                /* A queue's worth this turn: the rest on the next. */
+                /* A queue's worth per call: the rest from the loop's
+                 * retry step, after its other work. */
                 vmsg_device_continue_queue(c->dev, TXQ);
                 goto out;
             }

@@ -89,7 +89,8 @@ int vmsg_params_check(const char *model, const struct vmsg_param *p, unsigned n,
         while (*k && strcmp(*k, p[i].key) != 0)
             k++;
         if (!*k) {
-            vmsg_err("%s: unknown parameter '%s'", model, vmsg_log_escape(ek, sizeof(ek), p[i].key));
+            vmsg_err("%s: unknown parameter '%s'", model,
+                     vmsg_log_escape(ek, sizeof(ek), p[i].key));
             return -EINVAL;
         }
         for (unsigned j = 0; j < i; j++) {

@@ -80,7 +80,8 @@ static void rng_notify(struct vmsg_device *dev, uint32_t index)
             vmsg_vq_push(&r->vq, e, written);
             used = true;
             if (--budget == 0) {
-                /* A queue's worth this turn: the rest on the next. */
+                /* A queue's worth per call: the rest from the loop's
+                 * retry step, after its other work. */
                 vmsg_device_continue_queue(dev, 0);
                 goto out;
             }
@@ -154,7 +155,8 @@ static int rng_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
     if (source && source[0] != '/') {
         char es[VMSG_LOG_ESCAPED_SIZE(64)];
 
-        vmsg_err("rng: source '%s' is not an absolute path", vmsg_log_escape(es, sizeof(es), source));
+        vmsg_err("rng: source '%s' is not an absolute path",
+                 vmsg_log_escape(es, sizeof(es), source));
         return -EINVAL;
     }
     r = calloc(1, sizeof(*r));

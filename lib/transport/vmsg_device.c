@@ -158,7 +158,7 @@ void vmsg_device_continue_queue(struct vmsg_device *dev, uint32_t index)
     if (index >= dev->desc.num_queues)
         return;
     dev->vqs[index].retry = true;
-    /* Due now, i.e. on the next turn (0 would mean "none"). */
+    /* Due now: the loop's next retry step (0 would mean "none"). */
     if (!dev->retry_at_ms || dev->retry_at_ms > now)
         dev->retry_at_ms = now ? now : 1;
 }
