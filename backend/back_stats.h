@@ -24,6 +24,10 @@ struct vmsg_back_stats {
      * channel kicks of every connection (a reconnect within one turn of
      * the loop may lose the last few of the old connection). */
     uint64_t received, sent, dropped_malformed, dropped_unexpected;
+    /* Messages that had to wait for room in the left ring (back-pressure,
+     * docs/protocol.md section 4.7), and those never sent (the frontend
+     * went, or the outbox was full). */
+    uint64_t held, lost;
     uint64_t kicks_sent, kicks_received;
 };
 

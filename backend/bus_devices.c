@@ -14,7 +14,6 @@
 #include "devices/vmsg_devices.h"
 #include "util/vmsg_log.h"
 
-#define SEND_TIMEOUT_MS 1000
 /* docs/protocol.md section 8: detach wait for the driver's reset. */
 #define DETACH_WAIT_MS 5000
 
@@ -100,14 +99,13 @@ static int dev_set_state(struct vmsg_xen_back *xb, uint16_t num, unsigned from, 
 static void announce(struct vmsg_xen_back *xb, struct vmsg_devbus *db, uint16_t num,
                      uint16_t bus_state)
 {
-    struct vmsg_msg ev = { .kind = VMSG_K_BUS_EVENT_DEVICE };
     int rc;
 
     if (!vmsg_xen_back_connected(xb))
         return;     /* the driver enumerates afresh when it connects */
-    ev.u.event_device.device_number = num;
-    ev.u.event_device.device_bus_state = bus_state;
-    rc = vmsg_bus_send_msg(db->bus, &ev, SEND_TIMEOUT_MS);
+    /* Through the devbus's outbox: held, not lost, while the driver is
+     * slow to read (docs/protocol.md section 4.7). */
+    rc = vmsg_devbus_announce(db, num, bus_state);
     if (rc)
         vmsg_warn("%s: device %u: EVENT_DEVICE %s not sent: %s", db->bus->name, num,
                   bus_state == VMSG_DEVICE_BUS_STATE_READY ? "READY" : "REMOVED", strerror(-rc));

@@ -111,6 +111,8 @@ static void publish_stats(struct vmsg_back_instance *inst)
     s.sent = inst->db.stats.sent;
     s.dropped_malformed = inst->db.stats.dropped_malformed;
     s.dropped_unexpected = inst->db.stats.dropped_unexpected;
+    s.held = inst->db.stats.held;
+    s.lost = inst->db.stats.lost;
     pthread_mutex_unlock(&inst->db.lock);
     pthread_mutex_lock(&inst->stats_lock);
     inst->stats = s;
@@ -237,12 +239,13 @@ static bool on_channel(struct vmsg_back_instance *inst)
 }
 
 /* How long the loop may sleep: the re-check interval, or less when a
- * detach's wait for the driver ends sooner. */
+ * detach's wait for the driver ends sooner; not at all while the channel
+ * has a backlog (the last turn stopped at its budget). */
 static int poll_timeout(struct vmsg_back_instance *inst)
 {
     uint64_t next = vmsg_devbus_next_deadline(&inst->db), now = vmsg_now_ms();
 
-    if (next <= now)
+    if (inst->db.backlog || next <= now)
         return 0;
     return next - now < RECHECK_MS ? (int)(next - now) : RECHECK_MS;
 }
@@ -288,6 +291,9 @@ static void loop(struct vmsg_back_instance *inst)
         for (unsigned i = 0; i < n && inst->db.removals == removals; i++)
             if (pfd[3 + i].revents)
                 vmsg_device_model_fd_ready(owners[i], mfds[i]);
+        /* Queues a model could not serve earlier (memory, mappings or a
+         * budget ran out) are looked at again when their time comes. */
+        vmsg_devbus_retry(&inst->db, vmsg_now_ms());
         /* After the channel: a driver's status 0 that came in this turn
          * ends its device's detach now. */
         rc = vmsg_back_devices_reap(inst->xb, &inst->db, vmsg_now_ms());

@@ -74,6 +74,8 @@ static void put_instance(yajl_gen g, const struct vmsg_back_stats *s)
     put_num(g, "sent", s->sent);
     put_num(g, "dropped_malformed", s->dropped_malformed);
     put_num(g, "dropped_unexpected", s->dropped_unexpected);
+    put_num(g, "held", s->held);
+    put_num(g, "lost", s->lost);
     yajl_gen_map_close(g);
     put_str(g, "kicks");
     yajl_gen_map_open(g);

@@ -60,7 +60,7 @@ void vmsg_control_serve(struct vmsg_control *ctl);
  *   {"frontend_id", "bus", "state", "connected",
  *    "ring": {"to_backend": {"used", "size"}, "to_frontend": {...}},
  *    "messages": {"received", "sent", "dropped_malformed",
- *                 "dropped_unexpected"},
+ *                 "dropped_unexpected", "held", "lost"},
  *    "kicks": {"sent", "received"}}
  * "ring" is null while not connected. Returns 0 or -ENOMEM.
  */

@@ -170,11 +170,13 @@ static int list_numbers(struct daemon *d, const char *path, uint32_t max, uint32
         return -ENOMEM;
     }
     for (unsigned i = 0; i < n; i++) {
+        char en[VMSG_LOG_ESCAPED_SIZE(32)];
         uint32_t v;
         if (vmsg_xs_parse_u32(names[i], 0, max, &v) == 0)
             (*out)[k++] = v;
         else
-            vmsg_warn("%s/%s: not a number in 0..%u: ignored", path, names[i], max);
+            vmsg_warn("%s/%s: not a number in 0..%u: ignored", path,
+                      vmsg_log_escape(en, sizeof(en), names[i]), max);
     }
     free(names);
     *count = k;

@@ -288,6 +288,7 @@ static void handle(struct blk_queue *q, struct vmsg_vq_elem *e)
 static void blk_notify(struct vmsg_device *dev, uint32_t index)
 {
     struct blk *b = dev->model;
+    uint32_t budget = vmsg_device_queue_budget(dev, index);
     struct blk_queue *q;
     struct vmsg_vq_elem *e;
     int rc;
@@ -301,9 +302,18 @@ static void blk_notify(struct vmsg_device *dev, uint32_t index)
             handle(q, e);
             if (!vmsg_device_running(dev))
                 return;
+            if (--budget == 0) {
+                /* A queue's worth per call (completions refill it as
+                 * fast as a guest likes): the rest from the loop's retry
+                 * step, after its other work. */
+                vmsg_device_continue_queue(dev, index);
+                return;
+            }
         }
-        if (rc < 0)
+        if (rc < 0) {
+            vmsg_model_pop_failed(dev, index, &q->vq, rc);
             return;
+        }
     } while (vmsg_vq_enable_notify(&q->vq));
 }
 
@@ -451,7 +461,10 @@ static int blk_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
         return -EINVAL;
     }
     if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
-        vmsg_err("blk: serial '%s' longer than %u bytes", serial, VIRTIO_BLK_ID_BYTES);
+        char es[VMSG_LOG_ESCAPED_SIZE(32)];
+
+        vmsg_err("blk: serial '%s' longer than %u bytes", vmsg_log_escape(es, sizeof(es), serial),
+                 VIRTIO_BLK_ID_BYTES);
         return -EINVAL;
     }
     if (!io)

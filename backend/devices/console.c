@@ -42,6 +42,7 @@ struct console {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     uint16_t cols, rows;
     uint64_t dropped;       /* output bytes the host end would not take */
+    uint64_t over_limit;    /* output bytes past VMSG_CONSOLE_CHAIN_MAX_BYTES */
     struct vmsg_ratelimit drop_log;
     size_t npending;        /* host input waiting for receive buffers */
     uint8_t pending[4096];
@@ -85,7 +86,9 @@ static int open_socket(struct console *c, const char *path)
     int rc;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        vmsg_err("console: socket path '%s' too long", path);
+        char ep[VMSG_LOG_ESCAPED_SIZE(64)];
+
+        vmsg_err("console: socket path '%s' too long", vmsg_log_escape(ep, sizeof(ep), path));
         return -ENAMETOOLONG;
     }
     strcpy(sa.sun_path, path);
@@ -165,6 +168,8 @@ static void flush_rx(struct console *c)
         int rc = vmsg_vq_pop(&c->vq[RXQ], 0, &e);
         if (rc == 0 && vmsg_vq_enable_notify(&c->vq[RXQ]))
             continue;       /* a buffer arrived while we re-armed */
+        if (rc < 0)
+            vmsg_model_pop_failed(c->dev, RXQ, &c->vq[RXQ], rc);
         if (rc <= 0)
             break;
         size_t n = vmsg_vq_elem_write(e, 0, c->pending, c->npending);
@@ -177,8 +182,33 @@ static void flush_rx(struct console *c)
         vmsg_device_notify_used(c->dev, RXQ);
 }
 
+/* One transmit chain to the host end: at most the per-chain limit, since
+ * a chain may alias one page up to 4 GiB (and the host end may be a log
+ * file on dom0's disk). The rest is dropped and counted. */
+static void write_chain(struct console *c, const struct vmsg_vq_elem *e)
+{
+    uint32_t budget = VMSG_CONSOLE_CHAIN_MAX_BYTES;
+    uint64_t over = 0;
+
+    for (uint32_t k = 0; k < e->nread; k++) {
+        size_t take = e->seg[k].len < budget ? e->seg[k].len : budget;
+
+        host_write(c, e->seg[k].ptr, take);
+        budget -= (uint32_t)take;
+        over += e->seg[k].len - take;
+    }
+    if (over) {
+        c->over_limit += over;
+        vmsg_log_ratelimited(&c->drop_log, VMSG_LOG_INFO,
+                             "console: a chain of %u bytes, above the %u-byte limit: "
+                             "%llu bytes dropped so far", e->read_len,
+                             VMSG_CONSOLE_CHAIN_MAX_BYTES, (unsigned long long)c->over_limit);
+    }
+}
+
 static void drain_tx(struct console *c)
 {
+    uint32_t budget = vmsg_device_queue_budget(c->dev, TXQ);
     struct vmsg_vq_elem *e;
     bool used = false;
     int rc;
@@ -188,14 +218,22 @@ static void drain_tx(struct console *c)
     do {
         vmsg_vq_disable_notify(&c->vq[TXQ]);
         while ((rc = vmsg_vq_pop(&c->vq[TXQ], 0, &e)) > 0) {
-            for (uint32_t k = 0; k < e->nread; k++)
-                host_write(c, e->seg[k].ptr, e->seg[k].len);
+            write_chain(c, e);
             vmsg_vq_push(&c->vq[TXQ], e, 0);
             used = true;
+            if (--budget == 0) {
+                /* A queue's worth per call: the rest from the loop's
+                 * retry step, after its other work. */
+                vmsg_device_continue_queue(c->dev, TXQ);
+                goto out;
+            }
         }
-        if (rc < 0)
+        if (rc < 0) {
+            vmsg_model_pop_failed(c->dev, TXQ, &c->vq[TXQ], rc);
             break;
+        }
     } while (vmsg_vq_enable_notify(&c->vq[TXQ]));
+out:
     if (used && vmsg_vq_should_notify(&c->vq[TXQ]))
         vmsg_device_notify_used(c->dev, TXQ);
 }

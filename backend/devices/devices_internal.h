@@ -42,4 +42,15 @@ int vmsg_param_bool(const char *model, const struct vmsg_param *p, unsigned n, c
 /* Map queue `index` of dev as SET_VQUEUE programmed it. 0 or -errno. */
 int vmsg_model_vq_init(struct vmsg_device *dev, uint32_t index, struct vmsg_vq_dev *vq);
 
+/*
+ * A model's vmsg_vq_pop() on queue `index` returned rc < 0. -EIO (the
+ * queue is broken, the device needs a reset) changes nothing; any other
+ * failure (-ENOMEM: memory or mappings ran out, a budget refused the
+ * chain) left the chain in the ring, so guest notifications are enabled
+ * again and the queue is looked at again shortly
+ * (vmsg_device_retry_queue): a refused pop never leaves a queue stuck.
+ * The model returns from its queue work after this call.
+ */
+void vmsg_model_pop_failed(struct vmsg_device *dev, uint32_t index, struct vmsg_vq_dev *vq, int rc);
+
 #endif

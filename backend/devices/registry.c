@@ -33,7 +33,10 @@ int vmsg_device_model_create(const char *type, const struct vmsg_param *params, 
         if (strcmp(types[i]->name, type) == 0)
             t = types[i];
     if (!t) {
-        vmsg_err("device model '%s' does not exist (rng, console, blk)", type);
+        char et[VMSG_LOG_ESCAPED_SIZE(32)];
+
+        vmsg_err("device model '%s' does not exist (rng, console, blk)",
+                 vmsg_log_escape(et, sizeof(et), type));
         return -EINVAL;
     }
     md = calloc(1, sizeof(*md));
@@ -81,10 +84,13 @@ int vmsg_params_check(const char *model, const struct vmsg_param *p, unsigned n,
 {
     for (unsigned i = 0; i < n; i++) {
         const char *const *k = known;
+        char ek[VMSG_LOG_ESCAPED_SIZE(32)];
+
         while (*k && strcmp(*k, p[i].key) != 0)
             k++;
         if (!*k) {
-            vmsg_err("%s: unknown parameter '%s'", model, p[i].key);
+            vmsg_err("%s: unknown parameter '%s'", model,
+                     vmsg_log_escape(ek, sizeof(ek), p[i].key));
             return -EINVAL;
         }
         for (unsigned j = 0; j < i; j++) {
@@ -119,8 +125,11 @@ int vmsg_param_u64(const char *model, const struct vmsg_param *p, unsigned n, co
     errno = 0;
     v = strtoull(s, &end, 10);
     if (!*s || *end || errno || s[0] == '-' || v < min || v > max) {
-        vmsg_err("%s: parameter %s='%s' is not a number in %llu..%llu", model, key, s,
-                 (unsigned long long)min, (unsigned long long)max);
+        char es[VMSG_LOG_ESCAPED_SIZE(32)];
+
+        vmsg_err("%s: parameter %s='%s' is not a number in %llu..%llu", model, key,
+                 vmsg_log_escape(es, sizeof(es), s), (unsigned long long)min,
+                 (unsigned long long)max);
         return -EINVAL;
     }
     *out = v;
@@ -152,7 +161,10 @@ int vmsg_param_bool(const char *model, const struct vmsg_param *p, unsigned n, c
             return 0;
         }
     }
-    vmsg_err("%s: parameter %s='%s' is not a boolean", model, key, s);
+    char es[VMSG_LOG_ESCAPED_SIZE(32)];
+
+    vmsg_err("%s: parameter %s='%s' is not a boolean", model, key,
+             vmsg_log_escape(es, sizeof(es), s));
     return -EINVAL;
 }
 
@@ -170,4 +182,21 @@ int vmsg_model_vq_init(struct vmsg_device *dev, uint32_t index, struct vmsg_vq_d
         vmsg_warn("%s: device %u (%s): queue %u cannot be mapped: %s", bus->name, dev->dev_num,
                   dev->desc.name, index, strerror(-rc));
     return rc;
+}
+
+void vmsg_model_pop_failed(struct vmsg_device *dev, uint32_t index, struct vmsg_vq_dev *vq, int rc)
+{
+    static struct vmsg_ratelimit rl = VMSG_RATELIMIT_INIT;
+    struct vmsg_bus *bus = vmsg_device_bus(dev);
+
+    if (rc == -EIO)
+        return;     /* broken: the device already needs a reset */
+    vmsg_log_ratelimited(&rl, VMSG_LOG_INFO, "%s: device %u (%s): queue %u: %s; trying again",
+                         bus ? bus->name : "-", dev->dev_num, dev->desc.name, index,
+                         strerror(-rc));
+    /* The chain is still in the ring. Ask for the driver's kicks again (a
+     * disabled notification would make it wait for us) and look again
+     * shortly ourselves, since the driver may already have kicked for it. */
+    vmsg_vq_enable_notify(vq);
+    vmsg_device_retry_queue(dev, index);
 }

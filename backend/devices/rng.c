@@ -53,6 +53,7 @@ static size_t fill(const struct rng *r, uint8_t *p, size_t len)
 static void rng_notify(struct vmsg_device *dev, uint32_t index)
 {
     struct rng *r = dev->model;
+    uint32_t budget = vmsg_device_queue_budget(dev, 0);
     struct vmsg_vq_elem *e;
     bool used = false;
     int rc;
@@ -63,18 +64,34 @@ static void rng_notify(struct vmsg_device *dev, uint32_t index)
         vmsg_vq_disable_notify(&r->vq);
         while ((rc = vmsg_vq_pop(&r->vq, 0, &e)) > 0) {
             uint32_t written = 0;
+            /* A chain may alias one page up to 4 GiB: fill at most the
+             * per-chain limit, a short buffer as virtio-rng allows. */
             for (uint32_t k = e->nread; k < e->nread + e->nwrite; k++) {
-                size_t got = fill(r, e->seg[k].ptr, e->seg[k].len);
+                size_t want = e->seg[k].len;
+                size_t got;
+
+                if (want > VMSG_RNG_CHAIN_MAX_BYTES - written)
+                    want = VMSG_RNG_CHAIN_MAX_BYTES - written;
+                got = fill(r, e->seg[k].ptr, want);
                 written += (uint32_t)got;
                 if (got < e->seg[k].len)
                     break;
             }
             vmsg_vq_push(&r->vq, e, written);
             used = true;
+            if (--budget == 0) {
+                /* A queue's worth per call: the rest from the loop's
+                 * retry step, after its other work. */
+                vmsg_device_continue_queue(dev, 0);
+                goto out;
+            }
         }
-        if (rc < 0)
+        if (rc < 0) {
+            vmsg_model_pop_failed(dev, 0, &r->vq, rc);
             break;
+        }
     } while (vmsg_vq_enable_notify(&r->vq));
+out:
     if (used && vmsg_vq_should_notify(&r->vq))
         vmsg_device_notify_used(dev, 0);
 }
@@ -136,7 +153,10 @@ static int rng_create(struct vmsg_device *dev, const struct vmsg_param *p, unsig
     if ((rc = vmsg_params_check("rng", p, n, known)) < 0)
         return rc;
     if (source && source[0] != '/') {
-        vmsg_err("rng: source '%s' is not an absolute path", source);
+        char es[VMSG_LOG_ESCAPED_SIZE(64)];
+
+        vmsg_err("rng: source '%s' is not an absolute path",
+                 vmsg_log_escape(es, sizeof(es), source));
         return -EINVAL;
     }
     r = calloc(1, sizeof(*r));

@@ -24,6 +24,17 @@
 #define VIRTIO_ID_CONSOLE   3
 #define VIRTIO_ID_RNG       4
 
+/*
+ * Per-chain byte limits (docs/protocol.md section 8): one chain may
+ * describe the same page many times over, up to 4 GiB, so a model takes at
+ * most this much from any one chain. The console writes at most
+ * VMSG_CONSOLE_CHAIN_MAX_BYTES of a transmit chain to its host end (the
+ * rest is dropped and counted); rng fills at most VMSG_RNG_CHAIN_MAX_BYTES
+ * of a request (a short buffer, which virtio-rng allows).
+ */
+#define VMSG_CONSOLE_CHAIN_MAX_BYTES (64u * 1024u)
+#define VMSG_RNG_CHAIN_MAX_BYTES     (64u * 1024u)
+
 struct vmsg_param {
     const char *key;
     const char *value;

@@ -55,6 +55,11 @@ struct vmsg_bus_ops {
      * something, for event loops; -1 if the bus has none. */
     int (*fd)(struct vmsg_bus *bus);
 
+    /* Optional. The caller is done with the work wait() announced and is
+     * about to sleep on fd(): re-enable the wake-ups the bus held back
+     * meanwhile (on Xen, the late EOI of the event channel). */
+    void (*rearm)(struct vmsg_bus *bus);
+
     /* Device side: translate [addr, addr+len) to local memory. 0 on success;
      * -EFAULT if any byte lies outside what the peer shared (never a
      * partial mapping), -ENOMEM if mapping resources ran out. */
@@ -115,6 +120,11 @@ static inline int vmsg_bus_recv(struct vmsg_bus *b, void *buf, size_t cap)
 static inline int vmsg_bus_wait(struct vmsg_bus *b, int timeout_ms)
 {
     return b->ops->wait(b, timeout_ms);
+}
+static inline void vmsg_bus_rearm(struct vmsg_bus *b)
+{
+    if (b->ops->rearm)
+        b->ops->rearm(b);
 }
 static inline int vmsg_bus_map(struct vmsg_bus *b, uint64_t addr, uint64_t len,
                                bool writable, struct vmsg_mapping *out)

@@ -10,7 +10,11 @@
 
 #include "transport/vmsg_device_internal.h"
 
-#define DEVBUS_SEND_TIMEOUT_MS 2000
+/* A message the bus had no room for, encoded. */
+struct vmsg_devbus_held {
+    size_t len;
+    uint8_t msg[];
+};
 
 int vmsg_bus_send_msg(struct vmsg_bus *b, const struct vmsg_msg *m, int timeout_ms)
 {
@@ -25,10 +29,106 @@ int vmsg_devbus_init(struct vmsg_devbus *db, struct vmsg_bus *bus)
 {
     memset(db, 0, sizeof(*db));
     db->bus = bus;
-    db->send_timeout_ms = DEVBUS_SEND_TIMEOUT_MS;
     db->drop_log = (struct vmsg_ratelimit)VMSG_RATELIMIT_INIT;
+    db->lost_log = (struct vmsg_ratelimit)VMSG_RATELIMIT_INIT;
     pthread_mutex_init(&db->lock, NULL);
+    pthread_mutex_init(&db->outbox_lock, NULL);
     return 0;
+}
+
+/* ---- the outbox: back-pressure instead of lost messages ------------------- */
+
+static void count(struct vmsg_devbus *db, uint64_t *counter, uint64_t n)
+{
+    pthread_mutex_lock(&db->lock);
+    *counter += n;
+    pthread_mutex_unlock(&db->lock);
+}
+
+/* Drop everything held (the peer is gone, or a new connection starts).
+ * Caller holds outbox_lock. Returns how many were dropped. */
+static unsigned outbox_clear(struct vmsg_devbus *db)
+{
+    unsigned n = db->outbox_n;
+
+    while (db->outbox_n) {
+        free(db->outbox[db->outbox_head]);
+        db->outbox[db->outbox_head] = NULL;
+        db->outbox_head = (db->outbox_head + 1) % VMSG_DEVBUS_OUTBOX_MAX;
+        db->outbox_n--;
+    }
+    db->outbox_head = 0;
+    return n;
+}
+
+/*
+ * Send what is held, oldest first, never waiting. 0 all sent; -ETIMEDOUT
+ * the bus still has no room (it then wakes its fd when the peer makes
+ * some); another -errno: the peer is gone and what was held is lost.
+ * Caller holds outbox_lock.
+ */
+static int outbox_flush(struct vmsg_devbus *db)
+{
+    while (db->outbox_n) {
+        struct vmsg_devbus_held *h = db->outbox[db->outbox_head];
+        int rc = vmsg_bus_send(db->bus, h->msg, h->len, 0);
+
+        if (rc == -ETIMEDOUT)
+            return rc;
+        if (rc < 0) {
+            unsigned lost = outbox_clear(db);
+
+            count(db, &db->stats.lost, lost);
+            vmsg_log_ratelimited(&db->lost_log, VMSG_LOG_INFO,
+                                 "%s: %u held messages not sent: %s", db->bus->name, lost,
+                                 strerror(-rc));
+            return rc;
+        }
+        free(h);
+        db->outbox[db->outbox_head] = NULL;
+        db->outbox_head = (db->outbox_head + 1) % VMSG_DEVBUS_OUTBOX_MAX;
+        db->outbox_n--;
+        count(db, &db->stats.sent, 1);
+    }
+    return 0;
+}
+
+/* Hold one encoded message. An EVENT_USED already held for the same queue
+ * says all it would (the driver looks at the whole used ring), so it is
+ * not held twice. Caller holds outbox_lock. 0 or -ENOBUFS. */
+static int outbox_push(struct vmsg_devbus *db, const uint8_t *msg, size_t len, bool coalesce)
+{
+    struct vmsg_devbus_held *h;
+
+    if (coalesce) {
+        for (unsigned i = 0; i < db->outbox_n; i++) {
+            const struct vmsg_devbus_held *o =
+                db->outbox[(db->outbox_head + i) % VMSG_DEVBUS_OUTBOX_MAX];
+            if (o->len == len && memcmp(o->msg, msg, len) == 0)
+                return 0;
+        }
+    }
+    if (db->outbox_n == VMSG_DEVBUS_OUTBOX_MAX)
+        return -ENOBUFS;
+    h = malloc(sizeof(*h) + len);
+    if (!h)
+        return -ENOBUFS;
+    h->len = len;
+    memcpy(h->msg, msg, len);
+    db->outbox[(db->outbox_head + db->outbox_n) % VMSG_DEVBUS_OUTBOX_MAX] = h;
+    db->outbox_n++;
+    count(db, &db->stats.held, 1);
+    return 0;
+}
+
+bool vmsg_devbus_held(struct vmsg_devbus *db)
+{
+    bool held;
+
+    pthread_mutex_lock(&db->outbox_lock);
+    held = db->outbox_n != 0;
+    pthread_mutex_unlock(&db->outbox_lock);
+    return held;
 }
 
 void vmsg_devbus_destroy(struct vmsg_devbus *db)
@@ -42,17 +142,46 @@ void vmsg_devbus_destroy(struct vmsg_devbus *db)
     }
     free(db->devices);
     db->devices = NULL;
+    pthread_mutex_lock(&db->outbox_lock);
+    outbox_clear(db);
+    pthread_mutex_unlock(&db->outbox_lock);
+    pthread_mutex_destroy(&db->outbox_lock);
     pthread_mutex_destroy(&db->lock);
 }
 
+/*
+ * Every message of the device side goes out here, from the bus thread and
+ * the models' threads alike. It never waits for room: what the bus cannot
+ * take now is held, in order behind anything held before, and the bus
+ * thread sends it once the peer reads (vmsg_devbus_poll). Returns 0 (sent
+ * or held), -ENOBUFS (the outbox is full: lost, logged), or another
+ * -errno of the bus (-EPIPE: the peer is gone).
+ */
 int vmsg_devbus_send(struct vmsg_devbus *db, const struct vmsg_msg *m)
 {
-    int rc = vmsg_bus_send_msg(db->bus, m, db->send_timeout_ms);
+    uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
+    int len = vmsg_encode(&db->bus->wire, m, buf, sizeof(buf));
+    int rc;
+
+    if (len < 0)
+        return len;
+    pthread_mutex_lock(&db->outbox_lock);
+    rc = outbox_flush(db);
     if (rc == 0) {
-        pthread_mutex_lock(&db->lock);
-        db->stats.sent++;
-        pthread_mutex_unlock(&db->lock);
+        rc = vmsg_bus_send(db->bus, buf, (size_t)len, 0);
+        if (rc == 0)
+            count(db, &db->stats.sent, 1);
     }
+    if (rc == -ETIMEDOUT) {
+        rc = outbox_push(db, buf, (size_t)len, m->kind == VMSG_K_EVENT_USED);
+        if (rc < 0) {
+            count(db, &db->stats.lost, 1);
+            vmsg_log_ratelimited(&db->lost_log, VMSG_LOG_WARN,
+                                 "%s: %s not sent: %u messages already wait for room",
+                                 db->bus->name, vmsg_kind_name(m->kind), db->outbox_n);
+        }
+    }
+    pthread_mutex_unlock(&db->outbox_lock);
     return rc;
 }
 
@@ -80,12 +209,17 @@ struct vmsg_device *vmsg_devbus_find(struct vmsg_devbus *db, uint16_t dev_num)
     return dev;
 }
 
-static int announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state)
+int vmsg_devbus_announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state)
 {
     struct vmsg_msg ev = { .kind = VMSG_K_BUS_EVENT_DEVICE };
     ev.u.event_device.device_number = dev_num;
     ev.u.event_device.device_bus_state = state;
     return vmsg_devbus_send(db, &ev);
+}
+
+static int announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state)
+{
+    return vmsg_devbus_announce(db, dev_num, state);
 }
 
 int vmsg_devbus_add(struct vmsg_devbus *db, uint16_t dev_num, struct vmsg_device *dev, bool notify)
@@ -190,15 +324,49 @@ uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db)
     uint64_t next = UINT64_MAX;
 
     pthread_mutex_lock(&db->lock);
-    for (unsigned i = 0; i < db->ndevices; i++)
-        if (db->devices[i]->leaving && db->devices[i]->leave_deadline_ms < next)
-            next = db->devices[i]->leave_deadline_ms;
+    for (unsigned i = 0; i < db->ndevices; i++) {
+        const struct vmsg_device *d = db->devices[i];
+
+        if (d->leaving && d->leave_deadline_ms < next)
+            next = d->leave_deadline_ms;
+        if (d->retry_at_ms && d->retry_at_ms < next)
+            next = d->retry_at_ms;
+    }
     pthread_mutex_unlock(&db->lock);
     return next;
 }
 
+void vmsg_devbus_retry(struct vmsg_devbus *db, uint64_t now_ms)
+{
+    /* Devices are only removed on this (the bus) thread, so the list can
+     * be walked without db->lock, as in vmsg_devbus_reset_all(). */
+    for (unsigned i = 0; i < db->ndevices; i++) {
+        struct vmsg_device *dev = db->devices[i];
+
+        if (!dev->retry_at_ms || dev->retry_at_ms > now_ms)
+            continue;
+        pthread_mutex_lock(&dev->event_lock);
+        dev->retry_at_ms = 0;
+        for (uint32_t q = 0; q < dev->desc.num_queues; q++) {
+            if (!dev->vqs[q].retry)
+                continue;
+            dev->vqs[q].retry = false;
+            /* As for EVENT_AVAIL: a queue reset or a device needing a reset
+             * meanwhile has nothing to retry. The model may ask again. */
+            if (dev->vqs[q].enabled && vmsg_device_running(dev) && dev->ops->queue_notify)
+                dev->ops->queue_notify(dev, q);
+        }
+        pthread_mutex_unlock(&dev->event_lock);
+    }
+}
+
 void vmsg_devbus_reset_all(struct vmsg_devbus *db)
 {
+    /* What was held belongs to the connection that is going: never to a
+     * new one. */
+    pthread_mutex_lock(&db->outbox_lock);
+    outbox_clear(db);
+    pthread_mutex_unlock(&db->outbox_lock);
     /* Devices are only removed on this (the bus) thread, so the list can be
      * walked without db->lock; holding it here would invert the lock order
      * of a model thread that reports an event (device lock, then db->lock). */
@@ -302,34 +470,73 @@ int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms)
 {
     uint8_t buf[VMSG_LIMIT_MAX_MSG_SIZE];
     int handled = 0;
-    int rc = vmsg_bus_wait(db->bus, timeout_ms);
-    if (rc <= 0)
-        return rc;
     bool armed = false;
+    int rc;
+
+    db->backlog = false;
+    /* Back-pressure: what could not be written before goes first, and
+     * while anything is still held no new request is read. */
+    pthread_mutex_lock(&db->outbox_lock);
+    rc = outbox_flush(db);
+    pthread_mutex_unlock(&db->outbox_lock);
+    if (rc == -ETIMEDOUT) {
+        rc = 0;
+        goto out;
+    }
+    if (rc < 0)
+        goto out;
+    rc = vmsg_bus_wait(db->bus, timeout_ms);
+    if (rc <= 0)
+        goto out;
     for (;;) {
+        /* Bounded work per call: a guest writing messages as fast as we
+         * take them must not keep the bus thread from its stop request,
+         * its other fds and the other devices' completions. */
+        if (handled >= VMSG_DEVBUS_POLL_BUDGET) {
+            db->backlog = true;
+            rc = handled;
+            goto out;
+        }
         int len = vmsg_bus_recv(db->bus, buf, sizeof(buf));
         if (len == 0) {
-            if (armed)
-                return handled;
+            if (armed) {
+                rc = handled;
+                goto out;
+            }
             /* A bus such as the Xen channel wakes the device only if it
              * asked for a kick (vchan's notify bits), and it asks only
              * from wait() on an empty ring: ask now, or a caller that
              * sleeps on the bus fd after this return misses the next
              * message and wakes at its own re-check interval. */
             rc = vmsg_bus_wait(db->bus, 0);
-            if (rc <= 0)
-                return rc < 0 ? rc : handled;
+            if (rc <= 0) {
+                rc = rc < 0 ? rc : handled;
+                goto out;
+            }
             armed = true;
             continue;
         }
         armed = false;
         if (len == -EMSGSIZE)
             continue;   /* the bus dropped an oversized message whole */
-        if (len < 0)
-            return len;
+        if (len < 0) {
+            rc = len;
+            goto out;
+        }
         rc = vmsg_devbus_handle(db, buf, (size_t)len);
         if (rc < 0)
-            return rc;
+            goto out;
         handled++;
+        if (vmsg_devbus_held(db)) {
+            /* The peer is not reading: stop taking its requests until it
+             * makes room (the bus wakes us then). */
+            rc = handled;
+            goto out;
+        }
     }
+out:
+    /* The caller sleeps on the bus fd next: wake-ups held back while we
+     * worked (late EOI) are enabled again, once. */
+    vmsg_bus_rearm(db->bus);
+    return rc;
 }

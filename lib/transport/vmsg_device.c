@@ -142,6 +142,27 @@ void vmsg_device_needs_reset(struct vmsg_device *dev, const char *why)
     pthread_mutex_unlock(&dev->event_lock);
 }
 
+void vmsg_device_retry_queue(struct vmsg_device *dev, uint32_t index)
+{
+    if (index >= dev->desc.num_queues)
+        return;
+    dev->vqs[index].retry = true;
+    if (!dev->retry_at_ms)
+        dev->retry_at_ms = vmsg_now_ms() + VMSG_DEVICE_RETRY_MS;
+}
+
+void vmsg_device_continue_queue(struct vmsg_device *dev, uint32_t index)
+{
+    uint64_t now = vmsg_now_ms();
+
+    if (index >= dev->desc.num_queues)
+        return;
+    dev->vqs[index].retry = true;
+    /* Due now: the loop's next retry step (0 would mean "none"). */
+    if (!dev->retry_at_ms || dev->retry_at_ms > now)
+        dev->retry_at_ms = now ? now : 1;
+}
+
 /* Full reset (status 0): the model drops queue work, every queue stops. */
 void vmsg_device_reset(struct vmsg_device *dev)
 {
@@ -154,6 +175,7 @@ void vmsg_device_reset(struct vmsg_device *dev)
     }
     if (dev->ops->reset)
         dev->ops->reset(dev);
+    dev->retry_at_ms = 0;   /* the queues' retry flags went with them */
     dev->driver_features = 0;
     dev->negotiated = 0;
     dev->unknown_features_requested = false;

@@ -33,6 +33,7 @@ struct vmsg_vq_state {
     uint64_t driver_addr;
     uint64_t device_addr;
     bool enabled;
+    bool retry;             /* the model asked to look again (retry_queue) */
 };
 
 /*
@@ -101,6 +102,10 @@ struct vmsg_device {
     bool leaving;                   /* REMOVED sent: GET_DEVICES skips it */
     bool let_go;                    /* reset (status 0) since it started leaving */
     uint64_t leave_deadline_ms;     /* on the caller's clock: reaped then at the latest */
+
+    /* Queues a model could not serve just now (vmsg_device_retry_queue),
+     * owned by the bus thread: their queue_notify runs again then. */
+    uint64_t retry_at_ms;           /* vmsg_now_ms() clock; 0: none */
 };
 
 /* Create a device around a model (vqs allocated here). 0 or -errno. */
@@ -128,13 +133,51 @@ int vmsg_device_config_changed(struct vmsg_device *dev, uint32_t off, uint32_t l
  * bus thread holds while a callback such as queue_reset waits for I/O. */
 void vmsg_device_needs_reset(struct vmsg_device *dev, const char *why);
 
+/* How long a queue a model could not serve waits before it is looked at
+ * again. */
+#define VMSG_DEVICE_RETRY_MS 20
+
+/*
+ * The model could not take what queue `index` holds now (memory or
+ * mappings ran out, a budget refused a chain): its queue_notify runs again
+ * in VMSG_DEVICE_RETRY_MS, as if the driver had sent EVENT_AVAIL, so a
+ * refused pop never leaves a queue stuck waiting for a kick the driver
+ * will not send. Bus instance thread only; vmsg_devbus_retry() runs it.
+ */
+void vmsg_device_retry_queue(struct vmsg_device *dev, uint32_t index);
+
+/*
+ * The model stopped at its bound of work for one call (a queue's worth of
+ * chains) with more perhaps waiting: its queue_notify runs again from the
+ * bus loop's next vmsg_devbus_retry() (the one of this turn, or of the
+ * next), which does not sleep meanwhile; in between the loop looks at its
+ * stop request, its fds and the other devices. A guest that refills as
+ * fast as the model drains cannot hold the bus thread. Bus instance thread
+ * only.
+ */
+void vmsg_device_continue_queue(struct vmsg_device *dev, uint32_t index);
+
+/* How many chains a model takes from one queue in one call: its size. */
+static inline uint32_t vmsg_device_queue_budget(const struct vmsg_device *dev, uint32_t index)
+{
+    return index < dev->desc.num_queues && dev->vqs[index].size ? dev->vqs[index].size
+                                                               : dev->desc.queue_max_size;
+}
+
 /* --- the device side of one bus instance --------------------------------- */
 struct vmsg_devbus_stats {
     uint64_t received;
     uint64_t sent;
+    uint64_t held;                  /* had to wait for room (back-pressure) */
+    uint64_t lost;                  /* never sent: the peer went, or the outbox was full */
     uint64_t dropped_malformed;     /* failed the validator */
     uint64_t dropped_unexpected;    /* valid, but not for us / wrong state */
 };
+
+/* The most messages the outbox holds (one answer, and events). */
+#define VMSG_DEVBUS_OUTBOX_MAX 256
+
+struct vmsg_devbus_held;
 
 struct vmsg_devbus {
     struct vmsg_bus *bus;
@@ -142,12 +185,24 @@ struct vmsg_devbus {
     struct vmsg_device **devices;   /* sorted by dev_num */
     unsigned ndevices;
     unsigned cap;
-    int send_timeout_ms;
     struct vmsg_devbus_stats stats;
+    /* Back-pressure (docs/protocol.md section 4.7): what the bus had no
+     * room for, oldest first, sent before anything newer once there is
+     * room and never dropped while the peer lives; while it holds
+     * anything, no new request is read. Under outbox_lock: the bus thread
+     * and the models' threads send. */
+    pthread_mutex_t outbox_lock;
+    struct vmsg_devbus_held *outbox[VMSG_DEVBUS_OUTBOX_MAX];
+    unsigned outbox_head, outbox_n;
+    struct vmsg_ratelimit lost_log;
     struct vmsg_ratelimit drop_log;
     /* Devices taken off so far: a caller holding device pointers from
      * before (fds it polled) knows by a change that one may be gone. */
     uint64_t removals;
+    /* Set by vmsg_devbus_poll() when it stopped at its budget with
+     * messages perhaps still waiting: the caller polls again at once
+     * (without sleeping on the bus fd, which may not wake for them). */
+    bool backlog;
     /* How vmsg_devbus_destroy() disposes of devices still on the bus:
      * NULL means vmsg_device_destroy() (for devices the caller embeds);
      * models made by the registry set vmsg_device_model_destroy. */
@@ -189,22 +244,44 @@ int vmsg_devbus_detach(struct vmsg_devbus *db, uint16_t dev_num, bool announce,
  */
 struct vmsg_device *vmsg_devbus_reap(struct vmsg_devbus *db, uint64_t now_ms);
 
-/* The earliest deadline of a leaving device, UINT64_MAX when none leaves:
- * how long the caller may sleep before it must call vmsg_devbus_reap(). */
+/* The earliest deadline of a leaving device or of a queue retry
+ * (vmsg_device_retry_queue), UINT64_MAX when there is none: how long the
+ * caller may sleep before it must call vmsg_devbus_reap() and
+ * vmsg_devbus_retry(). */
 uint64_t vmsg_devbus_next_deadline(struct vmsg_devbus *db);
 
+/* Run the queue retries due at now_ms (vmsg_now_ms() clock). Bus instance
+ * thread, once per turn of its loop. */
+void vmsg_devbus_retry(struct vmsg_devbus *db, uint64_t now_ms);
+
 /* Validate and act on one received message; answers requests. Returns 0
- * (handled or dropped) or a negative errno from the bus when sending the
- * answer failed. */
+ * (handled or dropped; an answer the bus had no room for is held in the
+ * outbox) or a negative errno from the bus when the answer cannot be sent
+ * at all (-EPIPE: the peer is gone). */
 int vmsg_devbus_handle(struct vmsg_devbus *db, const void *msg, size_t len);
 
-/* Wait up to timeout_ms for messages and handle every one that arrived.
- * On return the bus will wake its fd for the next message, so a caller
- * may sleep on vmsg_bus fd() alone. Returns the number handled, or a negative errno from the bus (-EPIPE:
+/* Send EVENT_DEVICE (state READY or REMOVED) for dev_num, through the
+ * outbox like every message. 0 (sent or held) or -errno. */
+int vmsg_devbus_announce(struct vmsg_devbus *db, uint16_t dev_num, uint16_t state);
+
+/* Whether the outbox holds messages waiting for room (any thread). */
+bool vmsg_devbus_held(struct vmsg_devbus *db);
+
+/* The most messages one vmsg_devbus_poll() handles. */
+#define VMSG_DEVBUS_POLL_BUDGET 64
+
+/* Send what the outbox holds, then wait up to timeout_ms for messages and
+ * handle those that arrived, at most VMSG_DEVBUS_POLL_BUDGET (then
+ * db->backlog is set: call again without sleeping). While the outbox holds
+ * anything it reads nothing (back-pressure): the bus then wakes its fd
+ * when the peer makes room. Otherwise, on return the bus will wake its fd
+ * for the next message, so a caller may sleep on vmsg_bus fd() alone.
+ * Returns the number handled, or a negative errno from the bus (-EPIPE:
  * the peer is gone; -EPROTO: framing broken, reset the bus instance). */
 int vmsg_devbus_poll(struct vmsg_devbus *db, int timeout_ms);
 
-/* Reset every device (the driver side went away or reconnects). */
+/* Reset every device (the driver side went away or reconnects) and
+ * forget what the outbox held for the old connection. */
 void vmsg_devbus_reset_all(struct vmsg_devbus *db);
 
 #endif

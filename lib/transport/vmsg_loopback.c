@@ -173,9 +173,19 @@ static int lb_map(struct vmsg_bus *bus, uint64_t addr, uint64_t len, bool writab
                   struct vmsg_mapping *out)
 {
     struct vmsg_loopback *lb = end_of(bus)->lb;
+    unsigned failing = __atomic_load_n(&lb->fail_maps, __ATOMIC_RELAXED);
+
     (void)writable;
+    if (lb->on_device_map)
+        lb->on_device_map(lb->on_device_map_opaque);
     if (addr > lb->mem_size || len > lb->mem_size - addr)
         return -EFAULT;
+    /* The test hook: take one failure, if any is left. */
+    while (failing && !__atomic_compare_exchange_n(&lb->fail_maps, &failing, failing - 1, false,
+                                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+    if (failing)
+        return -ENOMEM;
     out->ptr = lb->mem + addr;
     out->len = (size_t)len;
     out->cookie = NULL;
@@ -274,6 +284,7 @@ static void *device_thread(void *arg)
         int rc = vmsg_devbus_poll(lb->devbus, 20);
         if (rc == -EPIPE)
             break;
+        vmsg_devbus_retry(lb->devbus, vmsg_now_ms());
     }
     return NULL;
 }

@@ -10,7 +10,8 @@
  * (vmsg_loopback_start_device) or pump it by hand.
  *
  * Test hooks let a test drop, hold or rewrite messages in flight (to prove
- * timeouts, token opacity and malformed-input handling).
+ * timeouts, token opacity and malformed-input handling), and make mappings
+ * fail as if resources ran out.
  */
 #ifndef VMSG_LOOPBACK_H
 #define VMSG_LOOPBACK_H
@@ -57,6 +58,13 @@ struct vmsg_loopback {
     vmsg_lb_filter filter;
     void *filter_opaque;
     uint64_t maps_live;     /* device-side mappings not yet unmapped */
+    /* Test hook: the next fail_maps device-side maps of valid ranges fail
+     * with -ENOMEM, as when mapping resources run out (atomic). */
+    unsigned fail_maps;
+    /* Test hook: called on the device's thread before every device-side
+     * map (a guest acting while the device walks its ring); NULL: none. */
+    void (*on_device_map)(void *opaque);
+    void *on_device_map_opaque;
 
     pthread_t device_thread;
     bool device_thread_running;

@@ -44,6 +44,66 @@ uint64_t vmsg_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static bool printable(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f && c != '\\';
+}
+
+/* The length vmsg_log_escape() renders p to, without the NUL. */
+static size_t escaped_len(const unsigned char *p)
+{
+    size_t n = 0;
+
+    for (; *p; p++)
+        n += printable(*p) ? 1 : *p == '\\' ? 2 : 4;
+    return n;
+}
+
+const char *vmsg_log_escape(char *out, size_t cap, const char *in)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)(in ? in : "(null)");
+    size_t o = 0;
+    bool whole;
+
+    if (cap < 4) {
+        if (cap)
+            out[0] = '\0';
+        return out;
+    }
+    /* Whole when it fits; else cut with o + 4 <= cap kept as we go, so
+     * there is always room for "..." and the NUL. */
+    whole = escaped_len(p) < cap;
+
+    for (; *p; p++) {
+        char piece[4];
+        size_t n;
+
+        if (*p == '\\') {
+            piece[0] = piece[1] = '\\';
+            n = 2;
+        } else if (printable(*p)) {
+            piece[0] = (char)*p;
+            n = 1;
+        } else {
+            piece[0] = '\\';
+            piece[1] = 'x';
+            piece[2] = hex[*p >> 4];
+            piece[3] = hex[*p & 15];
+            n = 4;
+        }
+        if (!whole && o + n + 4 > cap) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, piece, n);
+        o += n;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static void log_va(enum vmsg_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 

@@ -1,9 +1,10 @@
 /*
  * lib/util/vmsg_log.h: the one logging path of every program.
  *
- * Owns: log levels, the sink (stderr with a program prefix, or syslog), and
+ * Owns: log levels, the sink (stderr with a program prefix, or syslog),
  * rate limiting for lines a peer can provoke (a guest sending garbage must
- * not be able to flood dom0's log). Thread-safe.
+ * not be able to flood dom0's log), and the escaping of strings a peer
+ * chose before they go into a line. Thread-safe.
  */
 #ifndef VMSG_LOG_H
 #define VMSG_LOG_H
@@ -44,6 +45,20 @@ struct vmsg_ratelimit {
 void vmsg_log_ratelimited(struct vmsg_ratelimit *rl, enum vmsg_log_level level,
                           const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * A string a peer chose (a xenstore value a frontend wrote, a device name,
+ * anything from a message), made safe for a log line: printable ASCII
+ * stays as it is, a backslash becomes "\\" and every other byte (newline,
+ * escape codes, bytes above 0x7e) "\xNN", so it can neither fake a log
+ * line nor drive a terminal. Renders into out (cap >= 4 bytes, always
+ * NUL-terminated); a string that does not fit ends in "...".
+ * VMSG_LOG_ESCAPED_SIZE(n) bytes hold any n-byte string whole. Returns out;
+ * NULL is rendered as "(null)". Every log line that carries such a
+ * string goes through this.
+ */
+#define VMSG_LOG_ESCAPED_SIZE(n) (4 * (size_t)(n) + 4)
+const char *vmsg_log_escape(char *out, size_t cap, const char *in);
 
 /* Monotonic milliseconds, for timeouts and rate limits. */
 uint64_t vmsg_now_ms(void);

@@ -283,6 +283,15 @@ int vmsg_vq_pop(struct vmsg_vq_dev *vq, uint32_t max_segs, struct vmsg_vq_elem *
                   vq->last_avail, vq->size);
         return -EIO;
     }
+    /* An honest driver cannot have more chains out than the queue has
+     * entries: one republishing a head while its earlier pops are in
+     * flight would make us hold chains (and their mappings) without end.
+     * QEMU calls this "virtqueue size exceeded". */
+    if (__atomic_load_n(&vq->inflight, __ATOMIC_ACQUIRE) >= vq->size) {
+        vq_broken(vq, "virtqueue size exceeded: %u chains in flight on a queue of %u",
+                  __atomic_load_n(&vq->inflight, __ATOMIC_RELAXED), vq->size);
+        return -EIO;
+    }
     head = shm_load16(vq->avail_map.ptr + AVAIL_RING(vq->last_avail & (vq->size - 1)));
     if (head >= vq->size) {
         vq_broken(vq, "avail ring names descriptor %u of %u", head, vq->size);

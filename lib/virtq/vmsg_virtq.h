@@ -102,7 +102,9 @@ struct vmsg_vq_elem {
  *   have NEXT, and Linux and QEMU only ever use it so), its table length is
  *   a non-zero multiple of 16 of at most size * 16 bytes, and its entries
  *   may not be indirect themselves;
- * - readable and writable totals each fit 32 bits (the used ring's len).
+ * - readable and writable totals each fit 32 bits (the used ring's len);
+ * - at most `size` chains are in flight (popped, not yet pushed or
+ *   dropped): one more is a violation ("virtqueue size exceeded").
  */
 struct vmsg_vq_dev {
     struct vmsg_bus *bus;

@@ -40,6 +40,11 @@ static int back_fd(struct vmsg_bus *bus)
     return vmsg_plat_evtchn_fd(back_of(bus)->plat);
 }
 
+static void back_rearm(struct vmsg_bus *bus)
+{
+    vmsg_xen_chan_eoi(&back_of(bus)->chan);
+}
+
 static int back_map(struct vmsg_bus *bus, uint64_t addr, uint64_t len, bool writable,
                     struct vmsg_mapping *out)
 {
@@ -56,6 +61,7 @@ static const struct vmsg_bus_ops back_ops = {
     .recv = back_recv,
     .wait = back_wait,
     .fd = back_fd,
+    .rearm = back_rearm,
     .map = back_map,
     .unmap = back_unmap,
 };

@@ -22,7 +22,8 @@
  *     poll { vmsg_xen_back_watch_fd(b), vmsg_xen_back_bus(b)->ops->fd(bus) }
  *     watch fd readable, or a bus error:  vmsg_xen_back_update(b)
  *     vmsg_xen_back_connected(b):         vmsg_devbus_poll(&db, 0)
- *                                          (-EPIPE / -EPROTO -> update)
+ *                                          (-EPIPE / -EPROTO -> update;
+ *                                          db.backlog -> poll without sleeping)
  *     vmsg_xen_back_finished(b):          vmsg_xen_back_close(b)
  */
 #ifndef VMSG_XEN_BUS_BACK_H

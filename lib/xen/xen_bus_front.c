@@ -47,6 +47,11 @@ static int front_fd(struct vmsg_bus *bus)
     return vmsg_plat_evtchn_fd(front_of(bus)->plat);
 }
 
+static void front_rearm(struct vmsg_bus *bus)
+{
+    vmsg_xen_chan_eoi(&front_of(bus)->chan);
+}
+
 static int front_alloc(struct vmsg_bus *bus, size_t len, size_t align, uint64_t *addr,
                        void **ptr)
 {
@@ -69,6 +74,7 @@ static const struct vmsg_bus_ops front_ops = {
     .recv = front_recv,
     .wait = front_wait,
     .fd = front_fd,
+    .rearm = front_rearm,
     .alloc = front_alloc,
     .free = front_free,
 };
@@ -191,8 +197,13 @@ static bool refused(struct vmsg_xen_front *f)
     now = read_be_error(f);
     pthread_mutex_unlock(&f->plat_lock);
     changed = now && (!f->be_error || strcmp(now, f->be_error));
-    if (changed)
-        vmsg_err("frontend %s: the backend refused the connection: %s", f->fdir, now);
+    if (changed) {
+        char enow[VMSG_LOG_ESCAPED_SIZE(192)];
+
+        /* The peer's text: escaped like every string a peer chose. */
+        vmsg_err("frontend %s: the backend refused the connection: %s", f->fdir,
+                 vmsg_log_escape(enow, sizeof(enow), now));
+    }
     free(now);
     return changed;
 }

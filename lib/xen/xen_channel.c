@@ -67,11 +67,30 @@ void vmsg_xen_chan_ack(struct vmsg_xen_chan *c)
     uint32_t port;
 
     pthread_mutex_lock(c->plat_lock);
-    while (vmsg_plat_evtchn_pending(c->plat, &port) == 0) {
+    /* A taken port stays masked until eoi(), so it cannot come back
+     * before then: at most one event per bound port, and at most
+     * VMSG_XEN_CHAN_ACK_MAX per call; the rest wait in the fd. */
+    while (c->eoi_n < VMSG_XEN_CHAN_ACK_MAX && vmsg_plat_evtchn_pending(c->plat, &port) == 0) {
+        bool known = false;
+
         if (port == c->port)
             __atomic_add_fetch(&c->kicks_received, 1, __ATOMIC_RELAXED);
-        vmsg_plat_evtchn_unmask(c->plat, port);
+        for (unsigned i = 0; i < c->eoi_n; i++)
+            known |= c->eoi_ports[i] == port;
+        if (!known)
+            c->eoi_ports[c->eoi_n++] = port;
     }
+    pthread_mutex_unlock(c->plat_lock);
+}
+
+void vmsg_xen_chan_eoi(struct vmsg_xen_chan *c)
+{
+    if (!c->eoi_n)
+        return;
+    pthread_mutex_lock(c->plat_lock);
+    for (unsigned i = 0; i < c->eoi_n; i++)
+        vmsg_plat_evtchn_unmask(c->plat, c->eoi_ports[i]);
+    c->eoi_n = 0;
     pthread_mutex_unlock(c->plat_lock);
 }
 
@@ -288,6 +307,7 @@ void vmsg_xen_chan_close(struct vmsg_xen_chan *c)
     pthread_mutex_destroy(&c->send_lock);
     c->page = NULL;
     c->port = 0;
+    c->eoi_n = 0;       /* the ports are gone with the binding */
 }
 
 /* ---- data path -------------------------------------------------------------- */
@@ -495,6 +515,9 @@ int vmsg_xen_chan_wait(struct vmsg_xen_chan *c, int timeout_ms)
     vmsg_xen_chan_ack(c);
     if (recv_ready(c))
         return 1;
+    /* Nothing to do: the work the taken events announced is done, so
+     * they are re-enabled now (late EOI), once each. */
+    vmsg_xen_chan_eoi(c);
     /* Empty: ask for a kick on the next write, then look again so a write
      * between the check above and the request is not slept through. */
     request_kick(c, VMSG_XEN_NOTIFY_WRITE);

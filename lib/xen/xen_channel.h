@@ -47,6 +47,9 @@ struct vmsg_xen_chan_page {
 #define VMSG_XEN_CHAN_OFF_SRV_LIVE 21
 #define VMSG_XEN_NOTIFY_WRITE 0x1u
 #define VMSG_XEN_NOTIFY_READ 0x2u
+/* The most pending events one ack() takes off the platform handle: a
+ * bound on the work of one turn, whatever the peer does. */
+#define VMSG_XEN_CHAN_ACK_MAX 8u
 /* Orders the frontend uses in version 1 (section 4.1). */
 #define VMSG_XEN_LEFT_ORDER 10u
 #define VMSG_XEN_RIGHT_ORDER 11u
@@ -71,6 +74,11 @@ struct vmsg_xen_chan {
     uint8_t *peer_live, *own_notify, *peer_notify;
     uint32_t max_msg;           /* effective maximum, capped by the rings */
     bool broken;                /* framing error seen: sticky */
+    /* Late EOI (as Linux since XSA-332): the ports ack() took stay masked
+     * until the work they announced is done; eoi() unmasks each once.
+     * Receiving thread only. */
+    uint32_t eoi_ports[VMSG_XEN_CHAN_ACK_MAX];
+    unsigned eoi_n;
     uint64_t kicks_sent;        /* for tests and statistics */
     uint64_t kicks_received;    /* our port found pending by _ack */
 };
@@ -131,14 +139,29 @@ int vmsg_xen_chan_recv(struct vmsg_xen_chan *c, void *buf, size_t cap);
 
 /*
  * Block until recv() may have something (a whole message, the peer gone,
- * a framing error) or timeout_ms passes (-1: no limit). Asks the peer for
- * a kick before it sleeps. Returns 1 maybe ready, 0 timed out, -errno.
+ * a framing error) or timeout_ms passes (-1: no limit). Takes the pending
+ * events (ack()); when nothing is ready the work they announced is done,
+ * so it unmasks them (eoi()), asks the peer for a kick and sleeps.
+ * Returns 1 maybe ready (the events taken stay masked until the next
+ * wait() finds nothing or eoi() is called), 0 timed out, -errno.
  */
 int vmsg_xen_chan_wait(struct vmsg_xen_chan *c, int timeout_ms);
 
-/* Take and re-enable every pending event of the platform handle: call
- * when the fd polled readable, then re-check the rings. */
+/*
+ * Take up to VMSG_XEN_CHAN_ACK_MAX pending events of the platform handle
+ * and keep their ports masked: call when the fd polled readable, then
+ * re-check the rings, and call eoi() once the work is done. Bounded: it
+ * never loops on how often the peer kicks, so a guest kicking in a tight
+ * loop cannot keep the receiving thread here (late EOI).
+ */
 void vmsg_xen_chan_ack(struct vmsg_xen_chan *c);
+
+/*
+ * Unmask, once each, the ports ack() took: the end of the work they
+ * announced. A kick latched meanwhile makes the fd readable again (one
+ * event, not a loop). Call before sleeping on the fd. Idempotent.
+ */
+void vmsg_xen_chan_eoi(struct vmsg_xen_chan *c);
 
 /*
  * Ring fill and kick counts, for statistics. Call from the thread that

@@ -163,14 +163,15 @@ static int xs_put(struct vmsg_platform *p, uint32_t tx, const char *dir, const c
 int vmsg_xs_read_u32(struct vmsg_platform *p, uint32_t tx, const char *dir, const char *node,
                      uint32_t min, uint32_t max, uint32_t *out)
 {
-    char *v = NULL;
+    char *v = NULL, ev[VMSG_LOG_ESCAPED_SIZE(64)];
     int rc = xs_get(p, tx, dir, node, &v);
 
     if (rc)
         return rc;
     rc = vmsg_xs_parse_u32(v, min, max, out);
     if (rc)
-        vmsg_warn("%s/%s: '%.64s' is %s (%u..%u)", dir, node, v, parse_err_name(rc), min, max);
+        vmsg_warn("%s/%s: '%s' is %s (%u..%u)", dir, node, vmsg_log_escape(ev, sizeof(ev), v),
+                  parse_err_name(rc), min, max);
     free(v);
     return rc;
 }
@@ -206,11 +207,15 @@ int vmsg_xs_write_state(struct vmsg_platform *p, uint32_t tx, const char *dir, c
 
 unsigned vmsg_xs_watch_drain(struct vmsg_platform *p)
 {
-    char *path, *token;
+    char *path, *token, epath[VMSG_LOG_ESCAPED_SIZE(128)], etoken[VMSG_LOG_ESCAPED_SIZE(32)];
     unsigned n = 0;
 
     while (vmsg_plat_xs_read_watch(p, &path, &token) == 0) {
-        vmsg_debug("xenstore watch %s fired on %s", token, path);
+        /* The path may be one a guest created below its own directory. */
+        if (vmsg_log_enabled(VMSG_LOG_DEBUG))
+            vmsg_debug("xenstore watch %s fired on %s",
+                       vmsg_log_escape(etoken, sizeof(etoken), token),
+                       vmsg_log_escape(epath, sizeof(epath), path));
         free(path);
         free(token);
         n++;
@@ -223,14 +228,15 @@ unsigned vmsg_xs_watch_drain(struct vmsg_platform *p)
 static int read_path_node(struct vmsg_platform *p, const char *dir, const char *node,
                           const char *want)
 {
-    char *v = NULL;
+    char *v = NULL, ev[VMSG_LOG_ESCAPED_SIZE(128)];
     int rc = xs_get(p, VMSG_XS_TX_NONE, dir, node, &v);
 
     if (rc)
         return rc;
     rc = strcmp(v, want) ? -EINVAL : 0;
     if (rc)
-        vmsg_warn("%s/%s: '%.128s', expected '%s'", dir, node, v, want);
+        vmsg_warn("%s/%s: '%s', expected '%s'", dir, node, vmsg_log_escape(ev, sizeof(ev), v),
+                  want);
     free(v);
     return rc;
 }
@@ -350,10 +356,12 @@ int vmsg_xs_front_read_backend(struct vmsg_platform *p, const char *bdir,
     if ((rc = xs_get(p, VMSG_XS_TX_NONE, bdir, "versions", &v)))
         return rc;
     rc = vmsg_xs_versions_has(v, VMSG_XEN_BUS_VERSION);
-    if (rc < 0)
-        vmsg_warn("%s/versions: '%.64s' is not a list of decimals", bdir, v);
-    else if (rc == 0)
-        vmsg_warn("%s/versions: '%.64s' does not offer version 1", bdir, v);
+    if (rc <= 0) {
+        char ev[VMSG_LOG_ESCAPED_SIZE(64)];
+
+        vmsg_warn("%s/versions: '%s' %s", bdir, vmsg_log_escape(ev, sizeof(ev), v),
+                  rc < 0 ? "is not a list of decimals" : "does not offer version 1");
+    }
     free(v);
     return rc < 0 ? rc : rc == 0 ? -EPROTONOSUPPORT : 0;
 }
@@ -492,8 +500,10 @@ int vmsg_xs_back_read_frontend(struct vmsg_platform *p, const char *fdir,
     }
     rc = vmsg_xs_parse_u32_list(v, 0, UINT32_MAX, out->pool_dir_refs, out->ndir);
     if (rc) {
-        vmsg_warn("%s/pool-dir-ref: '%.64s' is not %u decimal grant references", fdir, v,
-                  out->ndir);
+        char ev[VMSG_LOG_ESCAPED_SIZE(64)];
+
+        vmsg_warn("%s/pool-dir-ref: '%s' is not %u decimal grant references", fdir,
+                  vmsg_log_escape(ev, sizeof(ev), v), out->ndir);
         snprintf(why, whylen, "pool-dir-ref: not %u decimal grant references", out->ndir);
     }
     free(v);
@@ -547,7 +557,10 @@ int vmsg_xs_dev_list(struct vmsg_platform *p, const char *bdir, uint16_t **nums,
     for (unsigned i = 0; i < n; i++) {
         uint32_t v;
         if (vmsg_xs_parse_u32(names[i], 0, VMSG_XEN_DEV_NUM_MAX, &v)) {
-            vmsg_warn("%s/%.32s: not a device number (0..65535), ignored", path, names[i]);
+            char en[VMSG_LOG_ESCAPED_SIZE(32)];
+
+            vmsg_warn("%s/%s: not a device number (0..65535), ignored", path,
+                      vmsg_log_escape(en, sizeof(en), names[i]));
             continue;
         }
         (*nums)[k++] = (uint16_t)v;
@@ -647,7 +660,10 @@ static int dev_read_type(struct vmsg_platform *p, const char *ddir, struct vmsg_
     } else if (vmsg_xs_parse_u32(v, 1, UINT32_MAX, &out->virtio_id) == 0) {
         out->type = VMSG_XS_DEV_VIRTIO_ID;
     } else {
-        snprintf(why, whylen, "type: '%.32s' is not rng, console, blk or a virtio device id", v);
+        char ev[VMSG_LOG_ESCAPED_SIZE(32)];
+
+        snprintf(why, whylen, "type: '%s' is not rng, console, blk or a virtio device id",
+                 vmsg_log_escape(ev, sizeof(ev), v));
         rc = -EINVAL;
     }
     free(v);
@@ -677,10 +693,12 @@ static int dev_read_params(struct vmsg_platform *p, const char *ddir,
     }
     for (unsigned i = 0; i < n; i++) {
         struct vmsg_xs_param *kv = &out->params[out->nparams];
+        char ek[VMSG_LOG_ESCAPED_SIZE(16)], ev[VMSG_LOG_ESCAPED_SIZE(16)];
         const char *problem;
 
         if ((rc = xs_get(p, VMSG_XS_TX_NONE, pdir, keys[i], &kv->value))) {
-            snprintf(why, whylen, "params/%.32s: %s", keys[i], strerror(-rc));
+            snprintf(why, whylen, "params/%s: %s", vmsg_log_escape(ek, sizeof(ek), keys[i]),
+                     strerror(-rc));
             goto out;
         }
         if (!(kv->key = strdup(keys[i]))) {
@@ -690,7 +708,10 @@ static int dev_read_params(struct vmsg_platform *p, const char *ddir,
         }
         out->nparams++;
         if ((problem = param_problem(out->type, kv->key, kv->value))) {
-            snprintf(why, whylen, "params/%.32s: '%.64s': %s", kv->key, kv->value, problem);
+            /* why goes to the log and to xenstore: both escaped, and short
+             * enough that the problem always fits. */
+            snprintf(why, whylen, "params/%s: '%s': %s", vmsg_log_escape(ek, sizeof(ek), kv->key),
+                     vmsg_log_escape(ev, sizeof(ev), kv->value), problem);
             rc = -EINVAL;
             goto out;
         }

@@ -26,8 +26,18 @@ static void *pump(void *arg)
         pfd[0] = (struct pollfd){ .fd = bus->ops->fd(bus), .events = POLLIN };
         for (int i = 0; i < n; i++)
             pfd[i + 1] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-        if (poll(pfd, (nfds_t)n + 1, PUMP_POLL_MS) <= 0)
+        uint64_t next = vmsg_devbus_next_deadline(p->db), now = vmsg_now_ms();
+        int timeout = PUMP_POLL_MS;
+
+        /* As the daemon's loop: at once when work is left over or due. */
+        if (p->db->backlog || next <= now)
+            timeout = 0;
+        else if (next - now < PUMP_POLL_MS)
+            timeout = (int)(next - now);
+        if (poll(pfd, (nfds_t)n + 1, timeout) < 0)
             continue;
+        if (p->db->backlog)
+            pfd[0].revents |= POLLIN;    /* the last turn stopped at its budget */
         if (pfd[0].revents) {
             int rc = vmsg_devbus_poll(p->db, 0);
             if (rc < 0 && rc != -EAGAIN)
@@ -36,6 +46,8 @@ static void *pump(void *arg)
         for (int i = 0; i < n; i++)
             if (pfd[i + 1].revents)
                 vmsg_device_model_fd_ready(p->dev, fds[i]);
+        vmsg_devbus_retry(p->db, vmsg_now_ms());
+        __atomic_add_fetch(&p->turns, 1, __ATOMIC_RELEASE);
     }
     return NULL;
 }

@@ -20,6 +20,7 @@ struct model_pump {
     struct vmsg_device *dev;        /* the one model whose fds are polled */
     pthread_t thread;
     volatile bool stop;
+    unsigned long turns;            /* loop turns so far (atomic) */
 };
 
 /* Serve `dev` on `db` until model_pump_stop(). 0 or -errno. */

@@ -46,7 +46,7 @@ static const struct vmsg_back_stats two[2] = {
     { .fe_domid = 3, .index = 0, .state = 4, .connected = true,
       .to_backend_used = 12, .to_backend_size = 2048, .to_frontend_used = 0,
       .to_frontend_size = 1024, .received = 1234, .sent = 1233, .dropped_malformed = 2,
-      .dropped_unexpected = 1, .kicks_sent = 77, .kicks_received = 88 },
+      .dropped_unexpected = 1, .held = 9, .lost = 3, .kicks_sent = 77, .kicks_received = 88 },
     { .fe_domid = 5, .index = 1, .state = 2 },
 };
 
@@ -82,6 +82,8 @@ static void status_json_carries_every_counter(void)
     CU_ASSERT_EQUAL(num_at(inst, (const char *[]){ "messages", "sent", NULL }), 1233);
     CU_ASSERT_EQUAL(num_at(inst, (const char *[]){ "messages", "dropped_malformed", NULL }), 2);
     CU_ASSERT_EQUAL(num_at(inst, (const char *[]){ "messages", "dropped_unexpected", NULL }), 1);
+    CU_ASSERT_EQUAL(num_at(inst, (const char *[]){ "messages", "held", NULL }), 9);
+    CU_ASSERT_EQUAL(num_at(inst, (const char *[]){ "messages", "lost", NULL }), 3);
     CU_ASSERT_EQUAL(num_at(inst, (const char *[]){ "kicks", "sent", NULL }), 77);
     CU_ASSERT_EQUAL(num_at(inst, (const char *[]){ "kicks", "received", NULL }), 88);
     /* Not connected: no ring to speak of. */

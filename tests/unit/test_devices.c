@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "backend/devices/vmsg_devices.h"
+#include "proto/vmsg_le.h"
 #include "frontend-shim/drivers/drv_common.h"
 #include "frontend-shim/drivers/vmsg_drivers.h"
 #include "tests/support/model_pump.h"
@@ -499,6 +500,238 @@ static void test_blk_multi_queue_uring(void)
     blk_multi_queue("uring");
 }
 
+/* ---- a pop that fails ---------------------------------------------------- */
+/*
+ * Mapping a chain fails (mapping resources or memory ran out) just when
+ * the driver's request comes: the chain stays in the ring and the model
+ * must come back to it, not return with the queue waiting for a kick the
+ * driver will never send. Each model's request completes, well within the
+ * drivers' 10 s timeout.
+ */
+static void fail_next_map(void)
+{
+    __atomic_store_n(&rig.lb.fail_maps, 1, __ATOMIC_RELEASE);
+}
+
+static bool taken_in_time(uint64_t t0)
+{
+    return __atomic_load_n(&rig.lb.fail_maps, __ATOMIC_ACQUIRE) == 0 && vmsg_now_ms() - t0 < 2000;
+}
+
+static void test_rng_failed_pop_is_retried(void)
+{
+    struct vmsg_rng *r;
+    uint8_t buf[32];
+
+    CU_ASSERT_EQUAL_FATAL(rig_up("rng", NULL, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_rng_open(&rig.drv, DEV_NUM, &r), 0);
+    uint64_t t0 = vmsg_now_ms();
+    fail_next_map();
+    CU_ASSERT_EQUAL(vmsg_rng_read(r, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+    CU_ASSERT_TRUE(taken_in_time(t0));
+    vmsg_rng_close(r);
+    rig_down();
+}
+
+static void test_console_failed_pop_is_retried(void)
+{
+    char path[64], buf[64] = { 0 };
+    struct vmsg_console *c;
+
+    snprintf(path, sizeof(path), "/tmp/vmsg-test-console-retry-%d.log", (int)getpid());
+    unlink(path);
+    struct vmsg_param p[] = { { "log", path } };
+    CU_ASSERT_EQUAL_FATAL(rig_up("console", p, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_console_open(&rig.drv, DEV_NUM, &c), 0);
+    uint64_t t0 = vmsg_now_ms();
+    fail_next_map();
+    CU_ASSERT_EQUAL(vmsg_console_write(c, "after a retry\n", 14), 14);
+    CU_ASSERT_TRUE(taken_in_time(t0));
+    vmsg_console_close(c);
+    rig_down();
+    int fd = open(path, O_RDONLY);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL(read(fd, buf, sizeof(buf)), 14);
+    CU_ASSERT_STRING_EQUAL(buf, "after a retry\n");
+    close(fd);
+    unlink(path);
+}
+
+static void test_blk_failed_pop_is_retried(void)
+{
+    struct vmsg_blk *b;
+    uint8_t in[512];
+
+    CU_ASSERT_EQUAL_FATAL(make_disk(), 0);
+    if (blk_up("threads", "0", "1", &b, 1)) {
+        uint64_t t0 = vmsg_now_ms();
+        fail_next_map();
+        CU_ASSERT_EQUAL(vmsg_blk_read(b, 0, 0, in, 1), 0);
+        CU_ASSERT_TRUE(taken_in_time(t0));
+        vmsg_blk_close(b);
+        rig_down();
+    }
+    unlink(disk_path);
+}
+
+/* ---- per-chain byte limits ------------------------------------------------ */
+/*
+ * One chain may describe the same 4 KiB page many times over (up to 4 GiB
+ * of aliased buffers): the models take at most their per-chain limit
+ * (docs/protocol.md section 8) from it, whatever the chain says.
+ */
+#define ALIASED_SEGS 32u     /* 32 x 4 KiB = 128 KiB, twice the limit */
+
+static void aliased_chain(struct vmsg_vq_buf *bufs, uint64_t addr, bool writable)
+{
+    for (unsigned k = 0; k < ALIASED_SEGS; k++)
+        bufs[k] = (struct vmsg_vq_buf){ addr, 4096, writable };
+}
+
+static void test_console_chain_is_capped(void)
+{
+    char path[64];
+    struct vmsg_vq_buf bufs[ALIASED_SEGS];
+    struct drv_common c;
+    struct drv_chain ch;
+    struct stat st;
+    uint64_t addr;
+    void *ptr;
+
+    snprintf(path, sizeof(path), "/tmp/vmsg-test-console-cap-%d.log", (int)getpid());
+    unlink(path);
+    struct vmsg_param p[] = { { "log", path } };
+    CU_ASSERT_EQUAL_FATAL(rig_up("console", p, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_bus_alloc(vmsg_loopback_driver_bus(&rig.lb), 4096, 4096, &addr,
+                                         &ptr), 0);
+    memset(ptr, 'x', 4096);
+    CU_ASSERT_EQUAL_FATAL(drv_start(&c, &rig.drv, DEV_NUM, VIRTIO_ID_CONSOLE, 0, 2, 64), 0);
+    aliased_chain(bufs, addr, false);
+    CU_ASSERT_EQUAL(drv_submit(&c, 1, bufs, ALIASED_SEGS, &ch), 0);
+    CU_ASSERT_EQUAL(drv_wait(&c, &ch, 5000), 0);
+    drv_stop(&c);
+    vmsg_bus_free(vmsg_loopback_driver_bus(&rig.lb), addr, 4096);
+    rig_down();
+    CU_ASSERT_EQUAL(stat(path, &st), 0);
+    CU_ASSERT_EQUAL(st.st_size, VMSG_CONSOLE_CHAIN_MAX_BYTES);
+    unlink(path);
+}
+
+static void test_rng_chain_is_capped(void)
+{
+    struct vmsg_vq_buf bufs[ALIASED_SEGS];
+    struct drv_common c;
+    struct drv_chain ch;
+    uint64_t addr;
+    void *ptr;
+
+    CU_ASSERT_EQUAL_FATAL(rig_up("rng", NULL, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_bus_alloc(vmsg_loopback_driver_bus(&rig.lb), 4096, 4096, &addr,
+                                         &ptr), 0);
+    CU_ASSERT_EQUAL_FATAL(drv_start(&c, &rig.drv, DEV_NUM, VIRTIO_ID_RNG, 0, 1, 64), 0);
+    aliased_chain(bufs, addr, true);
+    CU_ASSERT_EQUAL(drv_submit(&c, 0, bufs, ALIASED_SEGS, &ch), 0);
+    CU_ASSERT_EQUAL(drv_wait(&c, &ch, 5000), 0);
+    CU_ASSERT_EQUAL(ch.used_len, VMSG_RNG_CHAIN_MAX_BYTES);
+    drv_stop(&c);
+    vmsg_bus_free(vmsg_loopback_driver_bus(&rig.lb), addr, 4096);
+    rig_down();
+}
+
+/* ---- a guest that refills as fast as the device drains ------------------- */
+/*
+ * Every time the device maps a chain, the guest has already published the
+ * next one (the hook runs on the device's thread, just before the map).
+ * A model must still give the loop back after a bounded number of chains
+ * (its queue size per call) and carry on later, or one guest holds the
+ * bus thread, its stop request and every other device.
+ */
+#define REFILL_CAP 100000ul
+#define REFILL_QSIZE 16u
+
+struct refill {
+    struct vmsg_vq_drv *vq;
+    uint16_t head, idx;
+    bool stop;
+    unsigned long maps, last_turn, in_turn, max_in_turn;
+};
+
+static struct refill refill;
+
+static void refill_on_map(void *opaque)
+{
+    struct refill *f = opaque;
+    unsigned long turn = __atomic_load_n(&rig.pump.turns, __ATOMIC_ACQUIRE);
+
+    if (__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
+        return;
+    if (turn != f->last_turn) {
+        f->last_turn = turn;
+        f->in_turn = 0;
+    }
+    if (++f->in_turn > f->max_in_turn)
+        f->max_in_turn = f->in_turn;
+    if (++f->maps >= REFILL_CAP) {
+        __atomic_store_n(&f->stop, true, __ATOMIC_RELEASE);
+        return;
+    }
+    vmsg_put_le16(f->vq->avail + 4 + 2 * (f->idx & (f->vq->size - 1)), f->head);
+    vmsg_put_le16(f->vq->avail + 2, ++f->idx);
+}
+
+static void refilling_guest(const char *type, const struct vmsg_param *p, unsigned np,
+                            uint32_t device_id, unsigned nvqs, unsigned q, bool writable)
+{
+    struct drv_common c;
+    struct drv_chain ch;
+    uint64_t addr;
+    void *ptr;
+
+    CU_ASSERT_EQUAL_FATAL(rig_up(type, p, np), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_bus_alloc(vmsg_loopback_driver_bus(&rig.lb), 4096, 4096, &addr,
+                                         &ptr), 0);
+    memset(ptr, 'r', 4096);
+    CU_ASSERT_EQUAL_FATAL(drv_start(&c, &rig.drv, DEV_NUM, device_id, 0, nvqs, REFILL_QSIZE),
+                          0);
+    memset(&refill, 0, sizeof(refill));
+    refill.vq = &c.vqs[q];
+    refill.head = c.vqs[q].free_head;
+    refill.idx = (uint16_t)(c.vqs[q].avail_idx + 1);
+    refill.last_turn = __atomic_load_n(&rig.pump.turns, __ATOMIC_ACQUIRE);
+    rig.lb.on_device_map_opaque = &refill;
+    __atomic_store_n(&rig.lb.on_device_map, refill_on_map, __ATOMIC_RELEASE);
+    struct vmsg_vq_buf b = { addr, 64, writable };
+    CU_ASSERT_EQUAL(drv_submit(&c, q, &b, 1, &ch), 0);
+    usleep(300 * 1000);
+    __atomic_store_n(&refill.stop, true, __ATOMIC_RELEASE);
+    usleep(50 * 1000);
+    __atomic_store_n(&rig.lb.on_device_map, NULL, __ATOMIC_RELEASE);
+    if (refill.max_in_turn > 2 * REFILL_QSIZE)
+        fprintf(stderr, "\n  %s: %lu chains in one turn\n", type, refill.max_in_turn);
+    CU_ASSERT(refill.maps > 2 * REFILL_QSIZE);      /* the guest did refill */
+    /* A queue's worth per call: one call for the kick, one from the
+     * loop's retry step of the same turn. */
+    CU_ASSERT(refill.max_in_turn <= 2 * REFILL_QSIZE);
+    drv_stop(&c);
+    vmsg_bus_free(vmsg_loopback_driver_bus(&rig.lb), addr, 4096);
+    rig_down();
+}
+
+static void test_rng_refilling_guest_cannot_hold_the_loop(void)
+{
+    refilling_guest("rng", NULL, 0, VIRTIO_ID_RNG, 1, 0, true);
+}
+
+static void test_console_refilling_guest_cannot_hold_the_loop(void)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/tmp/vmsg-test-console-refill-%d.log", (int)getpid());
+    struct vmsg_param p[] = { { "log", path } };
+    refilling_guest("console", p, 1, VIRTIO_ID_CONSOLE, 2, 1, false);
+    unlink(path);
+}
+
 /* ---- hostile rings ------------------------------------------------------ */
 static bool wait_needs_reset(struct drv_common *c)
 {
@@ -620,6 +853,13 @@ static void register_suites(void)
     VMSG_TEST(test_blk_no_discard);
     VMSG_TEST(test_blk_multi_queue_threads);
     VMSG_TEST(test_blk_multi_queue_uring);
+    VMSG_TEST(test_rng_failed_pop_is_retried);
+    VMSG_TEST(test_console_failed_pop_is_retried);
+    VMSG_TEST(test_blk_failed_pop_is_retried);
+    VMSG_TEST(test_console_chain_is_capped);
+    VMSG_TEST(test_rng_chain_is_capped);
+    VMSG_TEST(test_rng_refilling_guest_cannot_hold_the_loop);
+    VMSG_TEST(test_console_refilling_guest_cannot_hold_the_loop);
     VMSG_TEST(test_hostile_rings_need_reset);
     VMSG_TEST(test_blk_request_without_status_needs_reset);
 }

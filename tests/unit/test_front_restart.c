@@ -71,7 +71,7 @@ static void *backend_thread(void *arg)
         pfd[1] = (struct pollfd){ .fd = bus->ops->fd(bus), .events = POLLIN };
         for (int i = 0; i < n; i++)
             pfd[i + 2] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-        poll(pfd, (nfds_t)n + 2, 5);
+        poll(pfd, (nfds_t)n + 2, be->db.backlog ? 0 : 5);
         vmsg_xen_back_update(be->back);
         if (vmsg_xen_back_connected(be->back) && vmsg_devbus_poll(&be->db, 0) < 0)
             vmsg_xen_back_update(be->back);

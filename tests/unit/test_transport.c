@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "proto/vmsg_le.h"
+#include "transport/vmsg_device_internal.h"
 #include "transport/vmsg_driver.h"
 #include "transport/vmsg_loopback.h"
 #include "tests/unit/test_util.h"
@@ -1255,6 +1256,171 @@ static void bus_trace_hook_sees_both_directions(void)
     fixture_down();
 }
 
+/* A guest that writes requests as fast as they are taken cannot keep the
+ * bus thread in one poll: each call handles a bounded number and says
+ * there is more, and every request still gets its answer in order. */
+static void devbus_poll_work_is_bounded_per_call(void)
+{
+    struct vmsg_loopback lb;
+    struct vmsg_devbus db;
+    struct vmsg_bus *drv;
+    uint8_t b[64], r[300];
+    const unsigned n = VMSG_DEVBUS_POLL_BUDGET * 2 + 5;
+    int total = 0, calls = 0;
+
+    CU_ASSERT_EQUAL_FATAL(vmsg_loopback_init(&lb, 264, 4096), 0);
+    CU_ASSERT_EQUAL_FATAL(vmsg_devbus_init(&db, vmsg_loopback_device_bus(&lb)), 0);
+    drv = vmsg_loopback_driver_bus(&lb);
+    for (uint32_t i = 0; i < n; i++) {
+        struct vmsg_msg m = { .kind = VMSG_K_BUS_PING_REQ, .hdr.token = (uint16_t)i };
+        m.u.ping_req.data = i;
+        int len = vmsg_encode(&drv->wire, &m, b, sizeof(b));
+        CU_ASSERT_EQUAL_FATAL(vmsg_bus_send(drv, b, (size_t)len, 0), 0);
+    }
+    for (;;) {
+        int rc = vmsg_devbus_poll(&db, 0);
+
+        CU_ASSERT_FATAL(rc >= 0 && rc <= VMSG_DEVBUS_POLL_BUDGET);
+        total += rc;
+        calls++;
+        if (!db.backlog)
+            break;
+    }
+    CU_ASSERT_EQUAL(total, (int)n);
+    CU_ASSERT_EQUAL(calls, 3);
+    for (uint32_t i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL_FATAL(vmsg_bus_recv(drv, r, sizeof(r)), 12);
+        CU_ASSERT_EQUAL(vmsg_get_le32(r + 8), i);
+    }
+    vmsg_devbus_destroy(&db);
+    vmsg_loopback_destroy(&lb);
+}
+
+/* ---- the outbox, on a bus whose room the test opens and closes ------------ */
+
+#define GATE_MAX 16
+
+struct gate_bus {
+    struct vmsg_bus bus;
+    bool room;                          /* send takes messages */
+    uint8_t sent[GATE_MAX][64];
+    unsigned nsent;
+    uint8_t in[GATE_MAX][64];           /* requests waiting for the device */
+    size_t in_len[GATE_MAX];
+    unsigned in_head, in_n;
+};
+
+static struct gate_bus *gate_of(struct vmsg_bus *b)
+{
+    return container_of(b, struct gate_bus, bus);
+}
+
+static int gate_send(struct vmsg_bus *b, const void *msg, size_t len, int timeout_ms)
+{
+    struct gate_bus *g = gate_of(b);
+
+    (void)timeout_ms;
+    if (!g->room)
+        return -ETIMEDOUT;
+    CU_ASSERT_FATAL(g->nsent < GATE_MAX && len <= 64);
+    memcpy(g->sent[g->nsent++], msg, len);
+    return 0;
+}
+
+static int gate_recv(struct vmsg_bus *b, void *buf, size_t cap)
+{
+    struct gate_bus *g = gate_of(b);
+    size_t len;
+
+    (void)cap;
+    if (!g->in_n)
+        return 0;
+    len = g->in_len[g->in_head];
+    memcpy(buf, g->in[g->in_head], len);
+    g->in_head++;
+    g->in_n--;
+    return (int)len;
+}
+
+static int gate_wait(struct vmsg_bus *b, int timeout_ms)
+{
+    (void)timeout_ms;
+    return gate_of(b)->in_n ? 1 : 0;
+}
+
+static const struct vmsg_bus_ops gate_ops = { .send = gate_send, .recv = gate_recv,
+                                              .wait = gate_wait };
+
+static void gate_ping(struct gate_bus *g, uint16_t token)
+{
+    struct vmsg_msg m = { .kind = VMSG_K_BUS_PING_REQ, .hdr.token = token };
+    unsigned at = g->in_head + g->in_n;
+    int len = vmsg_encode(&g->bus.wire, &m, g->in[at], sizeof(g->in[at]));
+
+    CU_ASSERT_FATAL(len > 0 && at < GATE_MAX);
+    g->in_len[at] = (size_t)len;
+    g->in_n++;
+}
+
+static void gate_used(struct vmsg_devbus *db, uint32_t vq)
+{
+    struct vmsg_msg ev = { .kind = VMSG_K_EVENT_USED };
+
+    ev.u.event_used.vq_index = vq;
+    CU_ASSERT_EQUAL(vmsg_devbus_send(db, &ev), 0);
+}
+
+/* What the bus had no room for is held in order (answers and events), an
+ * EVENT_USED already held is not held twice, no request is read while
+ * anything is held, and a reset forgets what was held. */
+static void devbus_outbox_keeps_order_coalesces_and_resets(void)
+{
+    static struct gate_bus g;
+    struct vmsg_devbus db;
+
+    memset(&g, 0, sizeof(g));
+    g.bus.ops = &gate_ops;
+    g.bus.wire.layout = VMSG_LAYOUT_V1;
+    g.bus.wire.max_msg_size = 264;
+    CU_ASSERT_EQUAL_FATAL(vmsg_devbus_init(&db, &g.bus), 0);
+    gate_ping(&g, 1);
+    gate_ping(&g, 2);
+    gate_ping(&g, 3);
+    /* The first answer finds no room: held, and reading stops. */
+    CU_ASSERT_EQUAL(vmsg_devbus_poll(&db, 0), 1);
+    CU_ASSERT_EQUAL(g.in_n, 2);
+    CU_ASSERT_TRUE(vmsg_devbus_held(&db));
+    gate_used(&db, 0);
+    gate_used(&db, 0);                      /* says nothing new */
+    gate_used(&db, 1);
+    CU_ASSERT_EQUAL(db.stats.held, 3);
+    CU_ASSERT_EQUAL(vmsg_devbus_poll(&db, 0), 0);     /* still no room */
+    CU_ASSERT_EQUAL(g.in_n, 2);
+    /* Room: the held ones go first, in order, then the reading resumes. */
+    g.room = true;
+    CU_ASSERT_EQUAL(vmsg_devbus_poll(&db, 0), 2);
+    CU_ASSERT_EQUAL_FATAL(g.nsent, 5);
+    CU_ASSERT_EQUAL(vmsg_get_le16(g.sent[0] + 4), 1);           /* answer 1 */
+    CU_ASSERT_EQUAL(g.sent[1][1], g.sent[2][1]);                /* two EVENT_USED */
+    CU_ASSERT_EQUAL(vmsg_get_le32(g.sent[1] + 8), 0);
+    CU_ASSERT_EQUAL(vmsg_get_le32(g.sent[2] + 8), 1);
+    CU_ASSERT_EQUAL(vmsg_get_le16(g.sent[3] + 4), 2);
+    CU_ASSERT_EQUAL(vmsg_get_le16(g.sent[4] + 4), 3);
+    CU_ASSERT_EQUAL(db.stats.sent, 5);
+    CU_ASSERT_FALSE(vmsg_devbus_held(&db));
+    /* Held for a connection that then resets: never sent afterwards. */
+    g.room = false;
+    gate_ping(&g, 4);
+    CU_ASSERT_EQUAL(vmsg_devbus_poll(&db, 0), 1);
+    vmsg_devbus_reset_all(&db);
+    CU_ASSERT_FALSE(vmsg_devbus_held(&db));
+    g.room = true;
+    CU_ASSERT_EQUAL(vmsg_devbus_poll(&db, 0), 0);
+    CU_ASSERT_EQUAL(g.nsent, 5);
+    CU_ASSERT_EQUAL(db.stats.lost, 0);      /* dropped on reset, not by the peer */
+    vmsg_devbus_destroy(&db);
+}
+
 static void register_suites(void)
 {
     {
@@ -1314,6 +1480,8 @@ static void register_suites(void)
         VMSG_TEST(pool_alignment_free_and_reuse);
         VMSG_TEST(loopback_device_map_is_bounds_checked);
         VMSG_TEST(bus_trace_hook_sees_both_directions);
+        VMSG_TEST(devbus_poll_work_is_bounded_per_call);
+        VMSG_TEST(devbus_outbox_keeps_order_coalesces_and_resets);
     }
 }
 

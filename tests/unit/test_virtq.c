@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/vmsg_le.h"
 #include "tests/unit/virtq_hostile.h"
 #include "tests/unit/vmsg_test.h"
 #include "virtq/vmsg_virtq.h"
@@ -381,6 +382,40 @@ static void test_setup_again_resumes_at_used_idx(void)
     teardown();
 }
 
+/* A driver that republishes a head while its earlier pops are still in
+ * flight could make the device hold more chains than the queue has
+ * entries (each with its mappings). The chain past the queue size breaks
+ * the queue, as QEMU's "virtqueue size exceeded" does. */
+static void test_inflight_never_above_queue_size(void)
+{
+    struct vmsg_vq_elem *e[5];
+    struct vmsg_vq_buf b = { BUF(0), 8, true };
+    uint16_t idx;
+
+    setup(4, VMSG_VIRTQ_DRIVER_FEATURES);
+    CU_ASSERT_EQUAL_FATAL(vmsg_vq_drv_add(&drv, &b, 1, &drv), 0);
+    idx = vmsg_get_le16(drv.avail + 2);
+    CU_ASSERT_EQUAL_FATAL(vmsg_vq_pop(&dev, 0, &e[0]), 1);
+    /* Head 0 again and again, each time one more past what was popped. */
+    for (unsigned k = 1; k < 5; k++) {
+        vmsg_put_le16(drv.avail + 4 + 2 * (idx & 3), vmsg_get_le16(drv.avail + 4));
+        vmsg_put_le16(drv.avail + 2, ++idx);
+        int rc = vmsg_vq_pop(&dev, 0, &e[k]);
+        if (k < 4) {
+            CU_ASSERT_EQUAL(rc, 1);
+        } else {
+            CU_ASSERT_EQUAL(rc, -EIO);
+            CU_ASSERT_TRUE(vmsg_vq_broken(&dev));
+            if (rc == 1)
+                vmsg_vq_drop(&dev, e[k]);
+        }
+    }
+    CU_ASSERT_EQUAL(dev.inflight, 4);
+    for (unsigned k = 0; k < 4; k++)
+        vmsg_vq_drop(&dev, e[k]);
+    teardown();
+}
+
 static void test_init_rejects_bad_rings(void)
 {
     struct vmsg_vq_dev d;
@@ -448,6 +483,7 @@ static void register_suites(void)
     VMSG_TEST(test_chain_longer_than_model_limit);
     VMSG_TEST(test_setup_again_resumes_at_used_idx);
     VMSG_TEST(test_init_rejects_bad_rings);
+    VMSG_TEST(test_inflight_never_above_queue_size);
     VMSG_TEST(test_rogue_device);
 }
 

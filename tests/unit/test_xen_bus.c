@@ -345,7 +345,7 @@ static void *device_thread(void *arg)
             /* A daemon would now run vmsg_xen_back_update(). */
             break;
         }
-        if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
+        if (poll(pfd, 2, ds->db.backlog ? 0 : -1) < 0 && errno != EINTR) {
             ds->last_rc = -errno;
             break;
         }
@@ -426,6 +426,75 @@ static void transports_talk_over_the_xen_bus(void)
     down();
 }
 
+/*
+ * A guest merely slow to read: it has many requests in flight and leaves
+ * its left ring full for longer than any send timeout. The backend stops
+ * reading while it cannot answer (back-pressure) and holds the answer it
+ * could not write; once the guest reads, every request gets exactly its
+ * one response, in order, and the device side never gave up.
+ */
+#define SLOW_READER_REQUESTS 150u
+
+static void slow_reader_gets_every_response(void)
+{
+    struct minidev md;
+    struct device_side ds = { .stop_fd = eventfd(0, EFD_CLOEXEC) };
+    struct vmsg_bus *fbus;
+    uint8_t b[VMSG_LIMIT_MAX_MSG_SIZE];
+    pthread_t t;
+    unsigned got = 0;
+
+    up();
+    handshake();
+    struct vmsg_device_desc d = {
+        .name = "mini", .device_id = 4, .vendor_id = VMSG_VENDOR_ID_XEN,
+        .features = 1ull << 32, .config_size = DEV_CONFIG, .num_queues = 1,
+        .queue_max_size = 64,
+    };
+    CU_ASSERT_FATAL(vmsg_device_init(&md.dev, &d, &md_ops, &md) == 0);
+    CU_ASSERT_FATAL(vmsg_devbus_init(&ds.db, vmsg_xen_back_bus(back)) == 0);
+    CU_ASSERT_FATAL(vmsg_devbus_add(&ds.db, 0, &md.dev, false) == 0);
+    CU_ASSERT_FATAL(pthread_create(&t, NULL, device_thread, &ds) == 0);
+
+    /* 150 PINGs of 12 bytes: more answers than the 1024-byte left ring
+     * holds, fewer requests than it and the 2048-byte right ring hold
+     * together, so sending all of them needs no reading. */
+    fbus = vmsg_xen_front_bus(front);
+    for (uint32_t i = 0; i < SLOW_READER_REQUESTS; i++) {
+        struct vmsg_msg m = { .kind = VMSG_K_BUS_PING_REQ, .hdr.token = (uint16_t)i };
+        m.u.ping_req.data = 0x1000 + i;
+        int len = vmsg_encode(&fbus->wire, &m, b, sizeof(b));
+        CU_ASSERT_FATAL(len > 0);
+        CU_ASSERT_EQUAL_FATAL(vmsg_bus_send(fbus, b, (size_t)len, 5000), 0);
+    }
+    /* Slow: longer than any timeout the backend might give up after. */
+    sleep(3);
+    while (got < SLOW_READER_REQUESTS) {
+        int len = vmsg_bus_recv(fbus, b, sizeof(b));
+
+        if (len == 0) {
+            if (vmsg_bus_wait(fbus, 2000) <= 0)
+                break;
+            continue;
+        }
+        CU_ASSERT_EQUAL_FATAL(len, 12);
+        CU_ASSERT_EQUAL(vmsg_get_le16(b + 4), got);             /* token */
+        CU_ASSERT_EQUAL(vmsg_get_le32(b + 8), 0x1000 + got);    /* data */
+        got++;
+    }
+    CU_ASSERT_EQUAL(got, SLOW_READER_REQUESTS);
+    vmsg_bus_wait(fbus, 200);                       /* a kick may come: spurious */
+    CU_ASSERT_EQUAL(vmsg_bus_recv(fbus, b, sizeof(b)), 0);  /* and not one more */
+
+    CU_ASSERT_FATAL(write(ds.stop_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) == sizeof(uint64_t));
+    pthread_join(t, NULL);
+    close(ds.stop_fd);
+    CU_ASSERT_EQUAL(ds.last_rc, 0);
+    CU_ASSERT_EQUAL(ds.db.stats.sent, SLOW_READER_REQUESTS);
+    vmsg_devbus_destroy(&ds.db);
+    down();
+}
+
 static void register_suites(void)
 {
     vmsg_log_init("test-xen-bus", false, VMSG_LOG_ERR);
@@ -445,6 +514,7 @@ static void register_suites(void)
     {
         VMSG_SUITE("xen_bus_transports", NULL, NULL);
         VMSG_TEST(transports_talk_over_the_xen_bus);
+        VMSG_TEST(slow_reader_gets_every_response);
     }
 }
 

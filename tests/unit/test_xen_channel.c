@@ -49,6 +49,7 @@ static void chan_up(uint32_t max_msg)
     CU_ASSERT_FATAL(vmsg_xen_chan_client_open(&cli, be, &be_lock, ENV_FE, srv.ring_ref, srv.port,
                                               max_msg) == 0);
     vmsg_xen_chan_ack(&cli);    /* the bind's own event */
+    vmsg_xen_chan_eoi(&cli);
 }
 
 static void chan_down(void)
@@ -166,6 +167,7 @@ static void full_ring_waits_for_the_reader(void)
     /* The full writer asked the frontend for a kick when it reads. */
     CU_ASSERT(srv.page->srv_notify & VMSG_XEN_NOTIFY_READ);
     vmsg_xen_chan_ack(&cli);
+    vmsg_xen_chan_eoi(&cli);
     uint64_t kicks = srv.kicks_sent;
     CU_ASSERT_EQUAL(vmsg_xen_chan_recv(&srv, r, sizeof(r)), 264);
     CU_ASSERT_EQUAL(srv.kicks_sent, kicks + 1);
@@ -288,6 +290,7 @@ static void no_kick_unless_the_peer_asked(void)
     CU_ASSERT_EQUAL(srv.kicks_sent, 1);
     CU_ASSERT_EQUAL(vmsg_xen_chan_recv(&cli, r, sizeof(r)), 64);
     vmsg_xen_chan_ack(&cli);
+    vmsg_xen_chan_eoi(&cli);
     srv.kicks_sent = 0;
     CU_ASSERT_EQUAL(vmsg_xen_chan_send(&srv, m, 64, 0), 0);
     CU_ASSERT_EQUAL(srv.kicks_sent, 0);
@@ -334,9 +337,55 @@ static void peer_death_is_seen_through_the_live_bytes(void)
     /* The backend unmaps: the frontend sees cli_live 0. */
     chan_up(264);
     vmsg_xen_chan_ack(&srv);
+    vmsg_xen_chan_eoi(&srv);
     vmsg_xen_chan_close(&cli);
     CU_ASSERT(fd_readable(vmsg_xen_chan_fd(&srv)));
     CU_ASSERT_EQUAL(vmsg_xen_chan_recv(&srv, r, sizeof(r)), -EPIPE);
+    chan_down();
+}
+
+/*
+ * A guest that kicks in a tight loop: the storm platform below kicks the
+ * backend's port from the frontend's side right after every unmask, so a
+ * new event is always latched by the time the port is enabled again. A
+ * receiver's turn must still end, and it must unmask at most once per turn
+ * (late EOI, as Linux does since XSA-332), never loop while the port is
+ * pending.
+ */
+#define STORM_CAP 100000u
+static struct vmsg_platform_ops storm_ops;
+static const struct vmsg_platform_ops *storm_inner_ops;
+static unsigned storm_unmasks;
+
+static int storm_unmask(struct vmsg_platform *p, uint32_t port)
+{
+    int rc = storm_inner_ops->evtchn_unmask(p, port);
+
+    if (++storm_unmasks < STORM_CAP)
+        vmsg_plat_evtchn_notify(fe, srv.port);
+    return rc;
+}
+
+static void kick_storm_does_not_hold_the_receiver(void)
+{
+    chan_up(264);
+    storm_inner_ops = be->ops;
+    storm_ops = *be->ops;
+    storm_ops.evtchn_unmask = storm_unmask;
+    be->ops = &storm_ops;
+    storm_unmasks = 0;
+    vmsg_plat_evtchn_notify(fe, srv.port);     /* the storm starts */
+    for (int turn = 0; turn < 3; turn++) {
+        unsigned before = storm_unmasks;
+
+        CU_ASSERT(vmsg_xen_chan_wait(&cli, 0) >= 0);
+        CU_ASSERT(storm_unmasks - before <= 1);
+        /* The end of the turn unmasks once: the latched kick wakes the
+         * fd again, so nothing is lost either. */
+        vmsg_xen_chan_eoi(&cli);
+        CU_ASSERT(fd_readable(vmsg_xen_chan_fd(&cli)));
+    }
+    be->ops = storm_inner_ops;
     chan_down();
 }
 
@@ -624,6 +673,7 @@ static void stats_show_ring_fill_and_kicks(void)
     CU_ASSERT_EQUAL(ss.wr_used, 100);
     CU_ASSERT_EQUAL(ss.rd_used, 0);
     vmsg_xen_chan_ack(&cli);
+    vmsg_xen_chan_eoi(&cli);
     vmsg_xen_chan_stats(&cli, &cs);
     CU_ASSERT(ss.kicks_sent > 0);
     CU_ASSERT_EQUAL(cs.kicks_received, kicks + ss.kicks_sent);
@@ -658,6 +708,7 @@ static void register_suites(void)
         VMSG_TEST(no_kick_unless_the_peer_asked);
         VMSG_TEST(peer_death_is_seen_through_the_live_bytes);
         VMSG_TEST(client_refuses_impossible_orders);
+        VMSG_TEST(kick_storm_does_not_hold_the_receiver);
         VMSG_TEST(threads_exchange_many_messages);
     }
     {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_xen_env.h"
 #include "vmsg_test.h"
@@ -323,6 +324,104 @@ static void backend_reads_frontend_strictly(void)
     free(info);
 }
 
+/* The one escaping helper: printable ASCII as it is, backslash doubled,
+ * every other byte \xNN, and a string that does not fit cut with "...". */
+static void log_escape_renders_peer_strings_safely(void)
+{
+    static const struct {
+        const char *in;
+        size_t cap;
+        const char *out;
+    } cases[] = {
+        { "plain 123", 64, "plain 123" },
+        { "a\nb", 64, "a\\x0ab" },
+        { "\x1b[31mred", 64, "\\x1b[31mred" },
+        { "back\\slash", 64, "back\\\\slash" },
+        { "\x7f\x80\xff\t\r", 64, "\\x7f\\x80\\xff\\x09\\x0d" },
+        { "", 64, "" },
+        { NULL, 64, "(null)" },
+        { "abcdefgh", 8, "abcd..." },       /* cut: room for "..." kept */
+        { "abcdefg", 8, "abcdefg" },        /* fits exactly: no cut */
+        { "\n\n\n", 8, "\\x0a..." },
+        { "xyz", 4, "xyz" },
+        { "xyzw", 4, "..." },
+    };
+    char out[64];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        CU_ASSERT_PTR_EQUAL(vmsg_log_escape(out, cases[i].cap, cases[i].in), out);
+        CU_ASSERT_STRING_EQUAL(out, cases[i].out);
+        CU_ASSERT(strlen(out) < cases[i].cap);
+    }
+    /* The size macro holds any string of that length whole. */
+    char big[VMSG_LOG_ESCAPED_SIZE(5)];
+    CU_ASSERT_STRING_EQUAL(vmsg_log_escape(big, sizeof(big), "\x01\x02\x03\x04\x05"),
+                           "\\x01\\x02\\x03\\x04\\x05");
+}
+
+/* Run fn with the log at WARN and its lines captured (stderr sink). */
+static void capture_log(void (*fn)(void), char *out, size_t cap)
+{
+    FILE *tmp = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    size_t n;
+
+    CU_ASSERT_FATAL(tmp != NULL && saved >= 0);
+    fflush(stderr);
+    dup2(fileno(tmp), STDERR_FILENO);
+    vmsg_log_set_level(VMSG_LOG_WARN);
+    fn();
+    vmsg_log_set_level(VMSG_LOG_ERR);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    rewind(tmp);
+    n = fread(out, 1, cap - 1, tmp);
+    out[n] = '\0';
+    fclose(tmp);
+}
+
+static void read_hostile_frontend(void)
+{
+    struct vmsg_xen_back_params params = { 0 };
+    struct vmsg_xs_front_info *info = malloc(sizeof(*info));
+    char why[192];
+
+    CU_ASSERT_FATAL(info != NULL);
+    CU_ASSERT_EQUAL(vmsg_xen_back_params_check(&params), 0);
+    publish_good_frontend(1, "9");
+    /* A value that would start a forged line and clear the screen. */
+    put(fe, F_DIR, "ring-ref", "8\ntest-xen-schema: error: forged\x1b[2J");
+    CU_ASSERT_EQUAL(vmsg_xs_back_read_frontend(be, F_DIR, &params, info, why, sizeof(why)),
+                    -EINVAL);
+    put(fe, F_DIR, "ring-ref", "8");
+    put(fe, F_DIR, "pool-dir-ref", "9\r\x7f\xff");
+    CU_ASSERT_EQUAL(vmsg_xs_back_read_frontend(be, F_DIR, &params, info, why, sizeof(why)),
+                    -EINVAL);
+    free(info);
+}
+
+/* What a guest writes into F reaches the log escaped: one line per
+ * message, no control bytes, the bytes shown as \xNN. */
+static void frontend_values_are_logged_escaped(void)
+{
+    char log[4096];
+    unsigned lines = 0;
+
+    up();
+    capture_log(read_hostile_frontend, log, sizeof(log));
+    down();
+    for (const char *c = log; *c; c++) {
+        unsigned char b = (unsigned char)*c;
+
+        lines += b == '\n';
+        CU_ASSERT_FALSE(b != '\n' && (b < 0x20 || b >= 0x7f));
+    }
+    CU_ASSERT_EQUAL(lines, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "8\\x0atest-xen-schema: error: forged\\x1b[2J"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "9\\x0d\\x7f\\xff"));
+}
+
 static void frontend_info_is_copied_with_the_effective_maximum(void)
 {
     struct vmsg_xen_back_params params = { 0 };
@@ -556,6 +655,8 @@ static void register_suites(void)
         VMSG_TEST(backend_publishes_parameters_with_initwait);
         VMSG_TEST(toolstack_nodes_must_name_this_instance);
         VMSG_TEST(backend_reads_frontend_strictly);
+        VMSG_TEST(frontend_values_are_logged_escaped);
+        VMSG_TEST(log_escape_renders_peer_strings_safely);
         VMSG_TEST(frontend_info_is_copied_with_the_effective_maximum);
         VMSG_TEST(frontend_publish_writes_every_node_and_state_last);
         VMSG_TEST(frontend_publish_keeps_the_nodes_libxenvchan_wrote);
