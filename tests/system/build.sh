@@ -331,7 +331,10 @@ fi | { (cd "$TOP_SRCDIR" && tar --null -T - -cf - 2>/dev/null) || true; } | tar 
 # tracking: without it a changed header leaves objects built against the
 # old layout, and the images run a mix of two versions. A build configured
 # otherwise (by an older build.sh) is configured again.
-if [ ! -e "$B/config.status" ] || grep -q -e '--disable-dependency-tracking' "$B/config.status"; then
+# (config.status always holds the words in a help text: look at the
+# options it was configured with, its ac_cs_config line.)
+if [ ! -e "$B/config.status" ] ||
+   grep -q -e "^ac_cs_config=.*--disable-dependency-tracking" "$B/config.status"; then
     echo "configuring the $ARCH build in $B"
     [ -e "$B/Makefile" ] && make -C "$B" -s distclean >/dev/null 2>&1
     (cd "$B" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf failed in $B"
