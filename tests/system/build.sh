@@ -20,6 +20,10 @@
 #                        modules, domU kernel; rebuilt only when the packages
 #                        change) + overlay (project programs, scenarios, the
 #                        domU initramfs; rebuilt every time, in seconds)
+#   linux-headers        -> the build tree of the booted kernel's headers
+#                        (kheaders/KVER/usr/src/linux-headers-KVER), which
+#                        frontend-shim/linux is built against; the domU
+#                        image has the module in /lib/modules/KVER/extra
 # Environment:
 #   VMSG_QEMU_CACHE      cache directory (see above)
 #   VMSG_IMAGE_TARGET    make target that builds the programs for the images
@@ -144,6 +148,8 @@ inc=$(sed -n 's/^include //p' "$KDIR/Makefile")
 # ../linux-headers-*-common: all must resolve inside $KH.
 broken=$(find "$KH/usr/src" -xtype l | head -n 5)
 [ -z "$broken" ] || die "dangling symlinks in the unpacked headers: $broken"
+# A stable name for the build tree (configure --with-linux-headers=, CI).
+ln -sfn "$KDIR" "$A/linux-headers"
 
 # ---- 2. boot files --------------------------------------------------------
 if [ "$ARCH" = x86_64 ]; then
