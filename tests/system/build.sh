@@ -380,12 +380,16 @@ if [ -f "$KMOD_SRC/Kbuild" ]; then
     "${kmake[@]}" modules > "$B/modules.out" 2>&1 ||
         { tail -40 "$B/modules.out" >&2
           die "building the kernel module for $KVER failed (${kmake[*]} modules; log $B/modules.out)"; }
-    for f in "$KMOD_SRC"/*.ko; do
-        [ -e "$f" ] || continue
+    # The modules of this build (modules.order), not a stale .ko of an
+    # earlier one left in the copy.
+    while read -r f; do
+        case $f in /*) ;; *) f=$KMOD_SRC/$f ;; esac
+        f=${f%.o}; f=${f%.ko}.ko
+        [ -e "$f" ] || die "Kbuild lists $f in modules.order, but did not make it"
         vm=$(modinfo -F vermagic "$f")
         [ "${vm%% *}" = "$KVER" ] || die "$f has vermagic '$vm', not $KVER"
         kmods+=("$f")
-    done
+    done < "$KMOD_SRC/modules.order"
     [ ${#kmods[@]} -gt 0 ] || die "the kernel module build made no .ko in $KMOD_SRC"
     echo "kernel module for $KVER: $(basename -a "${kmods[@]}" | tr '\n' ' ')($((SECONDS - t_kmod)) s)"
 else
