@@ -40,6 +40,8 @@ XENBIN=/usr/lib/xen-$VMSG_XENVER/bin
 t_start=$SECONDS
 
 # ---- 0. host tools --------------------------------------------------------
+# depmod and modinfo live in /usr/sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 need_cmd apt-get apt
 need_cmd dpkg-deb dpkg
 need_cmd cpio cpio
