@@ -15,7 +15,15 @@
 # directory, shipped in the release tarball and installed for DKMS.
 LINUX_MODULE_FILES = \
 	frontend-shim/linux/Kbuild \
-	frontend-shim/linux/virtio_msg_xen.c
+	frontend-shim/linux/vmsg_chan.c \
+	frontend-shim/linux/vmsg_chan.h \
+	frontend-shim/linux/vmsg_compat.h \
+	frontend-shim/linux/vmsg_pool.c \
+	frontend-shim/linux/vmsg_pool.h \
+	frontend-shim/linux/vmsg_transport.c \
+	frontend-shim/linux/vmsg_transport.h \
+	frontend-shim/linux/vmsg_wire.h \
+	frontend-shim/linux/vmsg_xen_bus.c
 
 EXTRA_DIST += $(LINUX_MODULE_FILES) frontend-shim/linux/dkms.conf
 
