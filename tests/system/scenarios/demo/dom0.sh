@@ -27,8 +27,10 @@ vmsgctl create "$CFG" > /tmp/vmsgctl-create.log 2>&1 ||
 DOMID=$(xl domid domu) || fail "xl domid"
 
 step "the guest uses its devices"
-domu_wait "VMSG-DOMU-DEMO-DONE" 180
+domu_wait "VMSG-DOMU-DEMO-DONE" 300
 grep -q "hello from the guest" $CON_LOG 2>/dev/null || fail "the guest's console line is not in $CON_LOG"
+magic=$(dd if=$BLK_IMG bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1 | tr -d ' ')
+[ "$magic" = 53ef ] || fail "no ext4 superblock in $BLK_IMG after the guest's mkfs.ext4"
 
 echo "VMSG-DEMO-BEGIN"
 echo "## $CFG (the virtio_msg part)"
