@@ -138,8 +138,12 @@ int vmsg_pool_ungrant(struct vmsg_pool *pool, unsigned int timeout_ms)
 
 	if (!pool->granted)
 		return 0;
-	for (i = 0; i < pool->ndir; i++)
-		ok &= vmsg_end_grant(pool->dir_refs[i], timeout_ms);
+	for (i = 0; i < pool->ndir; i++) {
+		if (vmsg_end_grant(pool->dir_refs[i], timeout_ms))
+			continue;
+		ok = false;
+		gnttab_end_foreign_access(pool->dir_refs[i], NULL);
+	}
 	for (i = 0; i < pool->pages; i++) {
 		/* The first one waited for the unmap of all of them. */
 		if (vmsg_end_grant(pool->refs[i], ok ? timeout_ms : 0))

@@ -55,7 +55,7 @@ struct vmsg_xen_info {
 	unsigned long close_deadline;
 	bool removing;
 	bool failed;			/* stay Closed until the backend moves */
-	bool refused;			/* B/error changed after we published */
+	bool error_changed;		/* the B/error watch fired */
 	bool broken;			/* framing error: we close the instance */
 	char *error_at_publish;
 	struct xenbus_watch error_watch;
@@ -378,7 +378,7 @@ static int vmsg_xen_publish(struct vmsg_xen_info *info)
 	/* A refusal is a B/error that appears or changes after this. */
 	err = xenbus_read(XBT_NIL, dev->otherend, "error", NULL);
 	info->error_at_publish = IS_ERR(err) ? NULL : err;
-	info->refused = false;
+	info->error_changed = false;
 	info->broken = false;
 	rc = vmsg_xen_write_nodes(info, port);
 	if (rc)
@@ -389,6 +389,36 @@ static int vmsg_xen_publish(struct vmsg_xen_info *info)
 err:
 	vmsg_xen_unshare(info);
 	return rc;
+}
+
+/* Compared in the state work, under state_lock, with what we saw when we
+ * published: the watch fires in the xenwatch thread, which must not wait. */
+static void vmsg_xen_error_changed(struct xenbus_watch *watch, const char *path,
+				   const char *token)
+{
+	struct vmsg_xen_info *info = container_of(watch, struct vmsg_xen_info, error_watch);
+
+	info->error_changed = true;
+	schedule_work(&info->state_work);
+}
+
+/* A B/error that appeared or changed after we published is a refusal. */
+static bool vmsg_xen_refused(struct vmsg_xen_info *info)
+{
+	char *err;
+	bool refused;
+
+	if (!info->error_changed)
+		return false;
+	info->error_changed = false;
+	err = xenbus_read(XBT_NIL, info->xbdev->otherend, "error", NULL);
+	if (IS_ERR(err))
+		return false;
+	refused = !info->error_at_publish || strcmp(err, info->error_at_publish);
+	if (refused)
+		dev_err(&info->xbdev->dev, "backend error: %.200s\n", err);
+	kfree(err);
+	return refused;
 }
 
 /* ---- the state machine ---------------------------------------------------- */
@@ -433,7 +463,7 @@ static bool vmsg_xen_step_once(struct vmsg_xen_info *info)
 		vmsg_xen_set_state(info, XenbusStateInitialised);
 		return true;
 	case XenbusStateInitialised:
-		if (info->refused) {
+		if (vmsg_xen_refused(info)) {
 			dev_err(&dev->dev, "the backend refused the connection (see %s/error)\n",
 				dev->otherend);
 			info->failed = true;
@@ -520,23 +550,6 @@ static void vmsg_xen_backend_changed(struct xenbus_device *dev, enum xenbus_stat
 	struct vmsg_xen_info *info = dev_get_drvdata(&dev->dev);
 
 	schedule_work(&info->state_work);
-}
-
-static void vmsg_xen_error_changed(struct xenbus_watch *watch, const char *path,
-				   const char *token)
-{
-	struct vmsg_xen_info *info = container_of(watch, struct vmsg_xen_info, error_watch);
-	char *err = xenbus_read(XBT_NIL, info->xbdev->otherend, "error", NULL);
-
-	if (IS_ERR(err))
-		return;
-	if (info->xbdev->state == XenbusStateInitialised &&
-	    (!info->error_at_publish || strcmp(err, info->error_at_publish))) {
-		dev_err(&info->xbdev->dev, "backend error: %.200s\n", err);
-		info->refused = true;
-		schedule_work(&info->state_work);
-	}
-	kfree(err);
 }
 
 /* ---- the xenbus driver ---------------------------------------------------- */
