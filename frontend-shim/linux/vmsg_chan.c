@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmsg_chan.c: whole messages through the channel page. See vmsg_chan.h.
+ * Whole messages through the channel page. See vmsg_chan.h.
  *
  * Barriers follow docs/protocol.md 4.2 and 4.5 (and libxenvchan's io.c):
  * virt_* because the peer is another domain, not another CPU of ours.
@@ -14,8 +14,8 @@
 #include "vmsg_chan.h"
 #include "vmsg_wire.h"
 
-#define LEFT_SIZE	(1U << VMSG_CHAN_LEFT_ORDER)
-#define RIGHT_SIZE	(1U << VMSG_CHAN_RIGHT_ORDER)
+#define LEFT_SIZE	BIT(VMSG_CHAN_LEFT_ORDER)
+#define RIGHT_SIZE	BIT(VMSG_CHAN_RIGHT_ORDER)
 
 int vmsg_chan_alloc(struct vmsg_chan *c)
 {
@@ -109,6 +109,7 @@ int vmsg_chan_send(struct vmsg_chan *c, const void *msg, size_t len, bool *kick)
 	if (RIGHT_SIZE - used < len) {
 		/* Full: ask for a kick when it reads, then look once more. */
 		notify_set(&c->shr->cli_notify, VMSG_CHAN_NOTIFY_READ);
+		/* The request is visible before we look at cons again. */
 		virt_mb();
 		cons = le32_to_cpu(READ_ONCE(c->shr->right_cons));
 		used = c->right_prod - cons;
@@ -120,10 +121,12 @@ int vmsg_chan_send(struct vmsg_chan *c, const void *msg, size_t len, bool *kick)
 	/* The peer's consumption is seen before we overwrite what it read. */
 	virt_mb();
 	ring_copy_in(c->right, RIGHT_SIZE, c->right_prod, msg, len);
-	virt_wmb();		/* the bytes before the index that publishes them */
+	/* The bytes before the index that publishes them. */
+	virt_wmb();
 	c->right_prod += len;
 	WRITE_ONCE(c->shr->right_prod, cpu_to_le32(c->right_prod));
-	virt_mb();		/* the index before the look at the notify byte */
+	/* The index before the look at the notify byte. */
+	virt_mb();
 	*kick = notify_test_and_clear(&c->shr->srv_notify, VMSG_CHAN_NOTIFY_WRITE);
 	return 0;
 }
@@ -139,7 +142,8 @@ static int chan_recv_once(struct vmsg_chan *c, void *buf)
 		return -EPROTO;
 	if (avail < VMSG_HEADER_SIZE)
 		return 0;
-	virt_rmb();		/* the index before the bytes it covers */
+	/* The index before the bytes it covers. */
+	virt_rmb();
 	ring_copy_out(c->left, LEFT_SIZE, c->left_cons, hdr, VMSG_HEADER_SIZE);
 	/* Our copy's msg_size is the one checked and the one used. */
 	size = le16_to_cpu(hdr->msg_size);
@@ -161,14 +165,17 @@ int vmsg_chan_recv(struct vmsg_chan *c, void *buf, bool *kick)
 	if (len == 0) {
 		/* Empty: ask for a kick on the next write, then look again. */
 		notify_set(&c->shr->cli_notify, VMSG_CHAN_NOTIFY_WRITE);
+		/* The request is visible before we look at prod again. */
 		virt_mb();
 		len = chan_recv_once(c, buf);
 	}
 	if (len <= 0)
 		return len;
-	virt_mb();		/* our copy is done before the peer may reuse the bytes */
+	/* Our copy is done before the peer may reuse the bytes. */
+	virt_mb();
 	c->left_cons += len;
 	WRITE_ONCE(c->shr->left_cons, cpu_to_le32(c->left_cons));
+	/* The index before the look at the notify byte. */
 	virt_mb();
 	*kick = notify_test_and_clear(&c->shr->srv_notify, VMSG_CHAN_NOTIFY_READ);
 	return len;
@@ -182,5 +189,6 @@ u8 vmsg_chan_peer_live(struct vmsg_chan *c)
 void vmsg_chan_leave(struct vmsg_chan *c)
 {
 	WRITE_ONCE(c->shr->srv_live, 0);
+	/* Seen before the kick and the unsharing that follow. */
 	virt_wmb();
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmsg_chan.h: the channel page of a bus instance, frontend side
+ * The channel page of a bus instance, frontend side
  * (docs/protocol.md 4: the libxenvchan layout, this side the server).
  *
  * Owns: the page, its layout, our private copies of the ring sizes and of
@@ -17,12 +17,13 @@
 #ifndef VMSG_CHAN_H
 #define VMSG_CHAN_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 
 #define VMSG_CHAN_LEFT_ORDER	10	/* backend -> frontend */
 #define VMSG_CHAN_RIGHT_ORDER	11	/* frontend -> backend */
-#define VMSG_CHAN_NOTIFY_WRITE	0x1
-#define VMSG_CHAN_NOTIFY_READ	0x2
+#define VMSG_CHAN_NOTIFY_WRITE	BIT(0)
+#define VMSG_CHAN_NOTIFY_READ	BIT(1)
 
 /* cli_live: the backend's liveness byte. */
 #define VMSG_CHAN_LIVE_GONE	0

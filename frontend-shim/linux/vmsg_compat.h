@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmsg_compat.h: the kernel API differences between Linux 6.1 (Debian 12's
+ * The kernel API differences between Linux 6.1 (Debian 12's
  * kernel, what the system images boot) and 6.12 (Debian 12's newer
  * kernel), absorbed here so the rest of the module has no version tests.
  *

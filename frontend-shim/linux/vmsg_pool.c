@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmsg_pool.c: the granted pool and its bounce DMA ops. See vmsg_pool.h.
+ * The granted pool and its bounce DMA ops. See vmsg_pool.h.
  */
 #include <linux/delay.h>
 #include <linux/dma-direction.h>
@@ -20,7 +20,7 @@ static struct vmsg_pool *dev_pool(struct device *dev)
 	return dev_get_drvdata(dev);
 }
 
-int vmsg_pool_create(struct vmsg_pool *pool, u32 pages)
+int vmsg_pool_create(struct vmsg_pool *pool, u32 pages, size_t zero_copy_bytes)
 {
 	u32 i;
 
@@ -28,6 +28,7 @@ int vmsg_pool_create(struct vmsg_pool *pool, u32 pages)
 	if (!pages || pages > VMSG_POOL_MAX_PAGES)
 		return -EINVAL;
 	pool->pages = pages;
+	pool->zero_copy_bytes = zero_copy_bytes;
 	pool->bytes = (size_t)pages * VMSG_POOL_FRAME;
 	pool->ndir = DIV_ROUND_UP(pages, VMSG_POOL_REFS_PER_DIR);
 	pool->base = vzalloc(PAGE_ALIGN(pool->bytes));
@@ -77,7 +78,8 @@ void vmsg_pool_destroy(struct vmsg_pool *pool)
 }
 
 /* The guest frame of 4 KiB frame i of the pool (a kernel page may hold
- * several: 16 KiB and 64 KiB page kernels). */
+ * several: 16 KiB and 64 KiB page kernels).
+ */
 static unsigned long pool_frame_gfn(struct vmsg_pool *pool, u32 i)
 {
 	size_t off = (size_t)i * VMSG_POOL_FRAME;
@@ -95,7 +97,7 @@ bool vmsg_end_grant(grant_ref_t ref, unsigned int timeout_ms)
 			return true;
 		if (time_after(jiffies, deadline))
 			return false;
-		msleep(10);
+		usleep_range(10000, 20000);
 	}
 }
 
@@ -104,6 +106,7 @@ int vmsg_pool_grant(struct vmsg_pool *pool, domid_t domid)
 	u32 i, granted = 0, dirs = 0;
 	int ref;
 
+	pool->domid = domid;
 	for (i = 0; i < pool->ndir; i++)
 		memset(pool->dir[i], 0, VMSG_POOL_FRAME);
 	for (; granted < pool->pages; granted++) {
@@ -193,6 +196,51 @@ static void vmsg_dma_free(struct device *dev, size_t size, void *vaddr, dma_addr
 	gen_pool_free(pool->slots, (unsigned long)vaddr, size);
 }
 
+/* ---- grant-addressed buffers (zero copy) ------------------------------------ */
+
+static bool is_grant_addr(dma_addr_t addr)
+{
+	return addr & VMSG_GRANT_ADDR;
+}
+
+static dma_addr_t grant_map(struct vmsg_pool *pool, phys_addr_t phys, size_t size,
+			    enum dma_data_direction dir)
+{
+	unsigned long first = XEN_PFN_DOWN(phys);
+	unsigned int n = XEN_PFN_DOWN(phys + size - 1) - first + 1, i;
+	grant_ref_t ref;
+
+	if (n > VMSG_GRANT_MAX_FRAMES || gnttab_alloc_grant_reference_seq(n, &ref)) {
+		pool->grant_failures++;
+		return DMA_MAPPING_ERROR;
+	}
+	/* Consecutive references, one a 4 KiB frame, as 5.2 wants. */
+	for (i = 0; i < n; i++)
+		gnttab_grant_foreign_access_ref(ref + i, pool->domid, pfn_to_gfn(first + i),
+						dir == DMA_TO_DEVICE);
+	return VMSG_GRANT_ADDR | (dma_addr_t)ref << XEN_PAGE_SHIFT | (phys & ~XEN_PAGE_MASK);
+}
+
+static void grant_unmap(struct vmsg_pool *pool, dma_addr_t addr, size_t size)
+{
+	grant_ref_t ref = (addr & ~VMSG_GRANT_ADDR) >> XEN_PAGE_SHIFT;
+	unsigned int n = XEN_PFN_UP((addr & ~XEN_PAGE_MASK) + size), i;
+
+	for (i = 0; i < n; i++) {
+		if (gnttab_end_foreign_access_ref(ref + i)) {
+			gnttab_free_grant_reference(ref + i);
+			continue;
+		}
+		/* Still mapped: Xen's deferred path keeps the page until the
+		 * backend lets go, then frees the reference.
+		 */
+		pool->grants_held++;
+		gnttab_end_foreign_access(ref + i, NULL);
+	}
+}
+
+/* ---- bounced buffers ---------------------------------------------------------- */
+
 static void bounce(struct vmsg_pool *pool, dma_addr_t addr, size_t size, bool to_device)
 {
 	void *orig = phys_to_virt(pool->orig[addr >> VMSG_POOL_SLOT_ORDER]);
@@ -212,6 +260,8 @@ static dma_addr_t vmsg_dma_map_page(struct device *dev, struct page *page, unsig
 
 	if (size > VMSG_POOL_MAX_MAPPING)
 		return DMA_MAPPING_ERROR;
+	if (pool->zero_copy_bytes && size >= pool->zero_copy_bytes)
+		return grant_map(pool, page_to_phys(page) + offset, size, dir);
 	va = gen_pool_alloc(pool->slots, size);
 	if (!va) {
 		pool->map_failures++;
@@ -230,6 +280,10 @@ static void vmsg_dma_unmap_page(struct device *dev, dma_addr_t addr, size_t size
 {
 	struct vmsg_pool *pool = dev_pool(dev);
 
+	if (is_grant_addr(addr)) {
+		grant_unmap(pool, addr, size);
+		return;
+	}
 	if (WARN_ON_ONCE(!pool_range_ok(pool, addr, size)))
 		return;
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&

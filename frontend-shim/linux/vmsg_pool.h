@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmsg_pool.h: the shared pool of a bus instance and the DMA ops that
+ * The shared pool of a bus instance and the DMA ops that
  * give every bus address from it (docs/protocol.md 5.1).
  *
  * Owns: the pool memory (P 4 KiB frames, one virtually contiguous kernel
@@ -15,6 +15,15 @@
  * the guest's own pages; what it writes there reaches the guest only as
  * the bytes of a buffer the driver mapped for it, and only as many as the
  * driver mapped.
+ *
+ * Buffers of at least zero_copy_bytes (0: none) are not bounced: their
+ * own frames are granted to the backend for the time of the mapping, and
+ * the bus address is a grant address (protocol.md 5.2: bit 63, the first
+ * of consecutive references, the offset in its 4 KiB frame). The backend
+ * then maps them per request. A grant the backend still holds when the
+ * driver unmaps is ended later by Xen's deferred path, which keeps the
+ * page until then, so the backend can never reach memory reused by the
+ * guest.
  *
  * The memory outlives a connection: after a backend restart the same
  * frames are granted again, so queues and buffers in flight stay where
@@ -35,6 +44,8 @@
 #define VMSG_POOL_REFS_PER_DIR	1024U
 #define VMSG_POOL_MAX_PAGES	1048576U
 #define VMSG_POOL_SLOT_ORDER	6		/* bounce slots: 64-byte granules */
+#define VMSG_GRANT_ADDR		BIT_ULL(63)	/* protocol.md 5.2 */
+#define VMSG_GRANT_MAX_FRAMES	1024U		/* one grant-addressed buffer: 4 MiB */
 
 struct vmsg_pool {
 	void *base;			/* pages * 4 KiB, virtually contiguous */
@@ -48,11 +59,17 @@ struct vmsg_pool {
 	grant_ref_t *dir_refs;
 	bool granted;
 	bool leaked;			/* a grant stayed mapped: never free the memory */
+	domid_t domid;			/* the backend's, for grant-addressed buffers */
+	size_t zero_copy_bytes;		/* buffers this large are granted; 0: never */
 	u64 map_failures;		/* no room in the pool: the driver retries */
+	u64 grant_failures;		/* no grant references: the driver retries */
+	u64 grants_held;		/* grants the backend kept past the unmap */
 };
 
-/* Allocate a pool of `pages` 4 KiB frames (nothing granted). 0 or -errno. */
-int vmsg_pool_create(struct vmsg_pool *pool, u32 pages);
+/* Allocate a pool of `pages` 4 KiB frames (nothing granted); buffers of
+ * zero_copy_bytes or more (0: none) go as grant addresses. 0 or -errno.
+ */
+int vmsg_pool_create(struct vmsg_pool *pool, u32 pages, size_t zero_copy_bytes);
 /* Free it; memory whose grant could not be ended is kept (leaked). */
 void vmsg_pool_destroy(struct vmsg_pool *pool);
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmsg_transport.c: the virtio-msg v1 driver side as virtio_config_ops.
+ * The virtio-msg v1 driver side as virtio_config_ops.
  * See vmsg_transport.h for what it owns.
  *
  * The virtio core does the rings, the feature logic and the driver
@@ -222,7 +222,7 @@ static void vmsg_reset(struct virtio_device *vdev)
 	rc = vmsg_set_status_checked(vv, 0, &status);
 	/* A device may finish its reset later; it must not show 0 before. */
 	while (!rc && status != 0 && time_before(jiffies, deadline)) {
-		msleep(1);
+		usleep_range(1000, 2000);
 		status = vmsg_get_status(vdev);
 	}
 	if (rc || status != 0)
@@ -908,7 +908,8 @@ static void vmsg_event_device(struct vmsg_kbus *bus, const struct vmsg_event_dev
 		rcu_read_unlock();
 	}
 	/* The scan reconciles with GET_DEVICES: duplicates and reordering
-	 * of READY/REMOVED do no harm, and nothing is allocated here. */
+	 * of READY/REMOVED do no harm, and nothing is allocated here.
+	 */
 	if (!bus->dying)
 		schedule_work(&bus->scan_work);
 }
@@ -943,7 +944,8 @@ void vmsg_kbus_receive(struct vmsg_kbus *bus, const void *msg, size_t len)
 		return;
 	}
 	if (type & VMSG_TYPE_BUS) {
-		if (hdr->msg_id == VMSG_BUS_EVENT_DEVICE && plen == sizeof(struct vmsg_event_device))
+		if (hdr->msg_id == VMSG_BUS_EVENT_DEVICE &&
+		    plen == sizeof(struct vmsg_event_device))
 			vmsg_event_device(bus, payload);
 		else
 			vmsg_drop(bus, hdr, "unknown or malformed bus event");

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmsg_transport.h: the driver side of the virtio-msg v1 transport, bus
+ * The driver side of the virtio-msg v1 transport, bus
  * agnostic (the "common level" of the virtio-msg Linux series).
  *
  * Owns: one struct virtio_device per bus device and its virtio_config_ops
@@ -48,8 +48,8 @@ struct vmsg_kbus_ops {
 
 struct vmsg_kbus {
 	/* Set by the bus driver before vmsg_kbus_init(). */
-	struct device *parent;		/* parent of the virtio devices; its
-					 * DMA ops give every bus address */
+	/* Parent of the virtio devices: its DMA ops give every bus address. */
+	struct device *parent;
 	const struct vmsg_kbus_ops *ops;
 	u32 max_msg_size;		/* effective maximum, set at connect */
 
@@ -93,7 +93,8 @@ void vmsg_kbus_connected(struct vmsg_kbus *bus, u32 max_msg_size);
  */
 void vmsg_kbus_disconnected(struct vmsg_kbus *bus, bool for_good);
 /* One whole message from the device side, msg_size already checked
- * against len. Interrupt context or interrupts off. */
+ * against len. Interrupt context or interrupts off.
+ */
 void vmsg_kbus_receive(struct vmsg_kbus *bus, const void *msg, size_t len);
 /* Room was freed in the send ring: retry held notifications, wake senders. */
 void vmsg_kbus_space(struct vmsg_kbus *bus);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vmsg_wire.h: the virtio-msg v1 messages the driver side sends and
+ * The virtio-msg v1 messages the driver side sends and
  * receives, as packed little-endian structures (docs/protocol.md names the
  * layout; lib/proto/vmsg_layout_v1.c is the same table for userspace).
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vmsg_xen_bus.c: the virtio-msg Xen bus, frontend side: a xenbus driver
+ * The virtio-msg Xen bus, frontend side: a xenbus driver
  * for device type "virtio-msg" (docs/protocol.md sections 2 to 5).
  *
  * Owns: one bus instance per xenbus device: its XenbusState machine
@@ -44,12 +44,17 @@ module_param(pool_pages, uint, 0444);
 MODULE_PARM_DESC(pool_pages,
 		 "4 KiB pages of the pool shared with each backend (rings and bounce buffers; default 2048 = 8 MiB)");
 
+static unsigned int zero_copy_bytes;
+module_param(zero_copy_bytes, uint, 0444);
+MODULE_PARM_DESC(zero_copy_bytes,
+		 "buffers of at least this many bytes are granted to the backend instead of copied through the pool (protocol.md 5.2); 0 (default): never");
+
 struct vmsg_xen_info {
 	struct vmsg_pool pool;		/* first: the DMA ops find it in drvdata */
 	struct xenbus_device *xbdev;
 	struct vmsg_kbus kbus;
 
-	struct mutex state_lock;
+	struct mutex state_lock;	/* the state machine; below up to tx_lock */
 	struct work_struct state_work;
 	struct delayed_work close_timer;
 	unsigned long close_deadline;
@@ -340,7 +345,7 @@ static int vmsg_xen_publish(struct vmsg_xen_info *info)
 		return rc;
 	pages = min(pool_pages, max_pool);
 	if (!info->pool.base) {
-		rc = vmsg_pool_create(&info->pool, pages);
+		rc = vmsg_pool_create(&info->pool, pages, zero_copy_bytes);
 		if (rc)
 			return rc;
 	} else if (info->pool.pages > max_pool) {
@@ -392,7 +397,8 @@ err:
 }
 
 /* Compared in the state work, under state_lock, with what we saw when we
- * published: the watch fires in the xenwatch thread, which must not wait. */
+ * published: the watch fires in the xenwatch thread, which must not wait.
+ */
 static void vmsg_xen_error_changed(struct xenbus_watch *watch, const char *path,
 				   const char *token)
 {
