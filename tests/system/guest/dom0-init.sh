@@ -107,6 +107,21 @@ domu_wait() {
     fail "no '$1' on the domU console within ${2:-120} s"
 }
 
+# domu_count PATTERN N [SECONDS]: wait until PATTERN is on N lines of the
+# domU console (the guest prints the same line every round).
+domu_count() {
+    local n=$(( ${3:-120} * 2 ))
+    while [ $n -gt 0 ]; do
+        [ "$(grep -c "$1" "$DOMU_LOG" 2>/dev/null)" -ge "$2" ] && return 0
+        grep -q "VMSG-DOMU-FAIL" "$DOMU_LOG" 2>/dev/null &&
+            fail "domU: $(grep -m1 VMSG-DOMU-FAIL "$DOMU_LOG")"
+        sleep 0.5
+        n=$((n - 1))
+    done
+    domu_console
+    fail "'$1' not seen $2 times on the domU console within ${3:-120} s"
+}
+
 domu_console() {
     echo "---- domU console"; cat "$DOMU_LOG" 2>/dev/null; echo "---- end domU console"
 }

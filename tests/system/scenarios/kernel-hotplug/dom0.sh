@@ -9,19 +9,6 @@
 . /scenarios/kernel-lib.sh
 
 ROUNDS=10
-domu_count() { # PATTERN N [SECONDS]
-    local n=$(( ${3:-120} * 2 ))
-    while [ $n -gt 0 ]; do
-        [ "$(grep -c "$1" "$DOMU_LOG" 2>/dev/null)" -ge "$2" ] && return 0
-        grep -q "VMSG-DOMU-FAIL" "$DOMU_LOG" 2>/dev/null &&
-            fail "domU: $(grep -m1 VMSG-DOMU-FAIL "$DOMU_LOG")"
-        sleep 0.5
-        n=$((n - 1))
-    done
-    domu_console
-    fail "'$1' not seen $2 times on the domU console within ${3:-120} s"
-}
-
 step "start vmsg-backend; the domU gets an rng as device 0"
 kbackend_start
 kdomu_start "type=rng"
