@@ -7,13 +7,19 @@ load_kernel_frontend virtio-rng virtio_blk || fail "loading the kernel frontend 
 # with zero_copy_bytes=4096, so every buffer of 4 KiB or more goes to the
 # backend as grant addresses (protocol.md 5.2). Each round times 8 MiB of
 # O_DIRECT writes and reads in 256 KiB requests.
+rate() { # SECONDS-BEFORE SECONDS-AFTER: MB/s for 8 MiB
+    awk -v a="$1" -v b="$2" 'BEGIN { d = b - a; if (d <= 0) d = 0.01; printf "%.1f MB/s (%.2f s)", 8.388608 / d, d }'
+}
 perf() { # MODE
     head -c 8388608 /dev/urandom > /tmp/d8
-    w=$(dd if=/tmp/d8 of=/dev/vda bs=262144 oflag=direct 2>&1 | tail -n 1) || fail "$1: dd write"
-    r=$(dd if=/dev/vda of=/tmp/r8 bs=262144 count=32 iflag=direct 2>&1 | tail -n 1) || fail "$1: dd read"
+    t0=$(uptime_s)
+    dd if=/tmp/d8 of=/dev/vda bs=262144 oflag=direct 2>/dev/null || fail "$1: dd write"
+    t1=$(uptime_s)
+    dd if=/dev/vda of=/tmp/r8 bs=262144 count=32 iflag=direct 2>/dev/null || fail "$1: dd read"
+    t2=$(uptime_s)
     cmp /tmp/d8 /tmp/r8 || fail "$1: 8 MiB read back differ"
-    echo "VMSG-KPERF $1 write 8 MiB in 256 KiB O_DIRECT requests: $w"
-    echo "VMSG-KPERF $1 read 8 MiB in 256 KiB O_DIRECT requests: $r"
+    echo "VMSG-KPERF $1 write 8 MiB in 256 KiB O_DIRECT requests: $(rate $t0 $t1)"
+    echo "VMSG-KPERF $1 read 8 MiB in 256 KiB O_DIRECT requests: $(rate $t1 $t2)"
     rm -f /tmp/d8 /tmp/r8
 }
 for n in 1 2; do
