@@ -24,7 +24,7 @@ echo "# modprobe virtio_msg_xen virtio_blk ext4"
 load_kernel_frontend virtio_blk ext4 || fail "loading the kernel frontend"
 has_vda() { [ -b /dev/vda ]; }
 wait_for 30 has_vda || fail "virtio_blk did not bind the disk"
-dmesg | grep -E 'virtio-msg|virtio_blk' | sed 's/^\[[ 0-9.]*\] //'
+dmesg | grep -E 'virtio-msg virtio-msg|virtio_blk' | sed 's/^\[[ 0-9.]*\] //'
 echo "# mkfs.ext4 /dev/vda; mount /dev/vda /mnt; copy the file; sync"
 mkfs.ext4 -q -F /dev/vda || fail "mkfs.ext4"
 mkdir -p /mnt
