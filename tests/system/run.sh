@@ -81,8 +81,8 @@ fi
 QEMU+=(-nodefaults -display none -no-reboot -monitor none -serial stdio
        -pidfile "$PIDFILE")
 
-# Timestamp every serial line with the seconds since QEMU started.
-t0=${EPOCHREALTIME/./}
+# Timestamp every serial line with the seconds since QEMU started (t0 is
+# set once the lock is held: the wait for another run is not this boot's).
 stamp() {
     local line now ms
     echo "$BASHPID" > "$LOG.stamp-pid"
@@ -115,6 +115,7 @@ if ! flock -n 9; then
 fi
 
 echo "+ ${QEMU[*]}" > "$LOG.cmd"
+t0=${EPOCHREALTIME/./}
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null > >(stamp > "$LOG") 2>&1 &
 TPID=$!
 trap 'kill "$TPID" 2>/dev/null; kill_qemu; exit 130' INT TERM
