@@ -24,6 +24,14 @@
 #                        (kheaders/KVER/usr/src/linux-headers-KVER), which
 #                        frontend-shim/linux is built against; the domU
 #                        image has the module in /lib/modules/KVER/extra
+#   aarch64 only, for the *-16k scenarios (a domU on Debian's 16 KiB-page
+#   kernel, linux-image-6.12-arm64-16k):
+#   kernel-16k           that kernel's Image
+#   dom0-16k.cpio.gz     dom0.cpio.gz plus /boot/domu-kernel-16k and
+#                        /boot/domu-16k.cpio.gz (its modules, the module
+#                        built for it); run.sh boots it for a scenario
+#                        whose dom0-initrd.aarch64 names it
+#   linux-headers-16k    -> the build tree of that kernel's headers
 # Environment:
 #   VMSG_QEMU_CACHE      cache directory (see above)
 #   VMSG_IMAGE_TARGET    make target that builds the programs for the images
@@ -65,6 +73,10 @@ if [ "$ARCH" = x86_64 ]; then
 else
     need_cmd aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
     need_cmd aarch64-linux-gnu-gcc-12 gcc-12-aarch64-linux-gnu
+    # The module for the 16K kernel (6.12): its linux-kbuild runs pahole for
+    # the module's BTF (the package depends on it); sparse checks it (C=1).
+    need_cmd pahole dwarves
+    need_cmd sparse sparse
 fi
 missing_report
 if [ "$ARCH" = aarch64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
@@ -117,41 +129,85 @@ MODDIR=$R0/lib/modules/$KVER/kernel/drivers/xen
 # linux-kbuild for the HOST (its fixdep/modpost run here), at the version
 # the headers package names. Kept out of debs/ (which all goes into the
 # root filesystems) and unpacked into a private tree; nothing installed.
-KH=$A/kheaders/$KVER
-KDIR=$KH/usr/src/linux-headers-$KVER
-mkdir -p "$A/kdebs"
-fetch_deb "$A/kdebs" "linux-headers-$KVER:$DEB_ARCH" "linux-headers-${KVER}_*.deb"
-hdeb=$(compgen -G "$A/kdebs/linux-headers-${KVER}_*.deb" | tail -n 1)
-hver=$(dpkg-deb -f "$hdeb" Version)
-fver=${hver//:/%3a}
-kheader_debs=("$hdeb")
-for p in $(dpkg-deb -f "$hdeb" Depends | tr ',' '\n' |
-           sed -n 's/^ *\(linux-headers-[^ ]*-common\|linux-kbuild-[^ ]*\).*/\1/p'); do
-    case $p in
-    linux-kbuild-*) spec="$p:$(dpkg --print-architecture)=$hver" ;;
-    *) spec="$p=$hver" ;;
-    esac
-    fetch_deb "$A/kdebs" "$spec" "${p}_${fver}_*.deb"
-    kheader_debs+=("$(compgen -G "$A/kdebs/${p}_${fver}_*.deb" | tail -n 1)")
-done
-[ ${#kheader_debs[@]} -eq 3 ] ||
-    die "linux-headers-$KVER: expected a -common and a linux-kbuild dependency, got: ${kheader_debs[*]}"
-if [ ! -e "$KH/.stamp" ] || [ -n "$(find "${kheader_debs[@]}" -newer "$KH/.stamp")" ]; then
-    echo "unpacking the headers of $KVER into $KH"
-    rm -rf "$A/kheaders" && mkdir -p "$KH"      # older ABIs' trees go too
-    for d in "${kheader_debs[@]}"; do dpkg-deb -x "$d" "$KH"; done
-    # The flavour's Makefile includes the -common one by absolute path.
-    sed -i "s|^include /usr/src/|include $KH/usr/src/|" "$KDIR/Makefile"
-    touch "$KH/.stamp"
-fi
-inc=$(sed -n 's/^include //p' "$KDIR/Makefile")
-[ -f "$inc" ] || die "$KDIR/Makefile includes '$inc', which is not in the unpacked headers"
-# scripts/ and tools/ point at ../../lib/linux-kbuild-*, the flavour at
-# ../linux-headers-*-common: all must resolve inside $KH.
-broken=$(find "$KH/usr/src" -xtype l | head -n 5)
-[ -z "$broken" ] || die "dangling symlinks in the unpacked headers: $broken"
+# kernel_headers KVER: fetch and unpack them into $A/kheaders/KVER; sets
+# KDIR to the build tree.
+mkdir -p "$A/kdebs" "$A/kheaders"
+kernel_headers() {
+    local kver=$1 kh=$A/kheaders/$1 hdeb hver fver p spec inc broken d
+    local kheader_debs
+    KDIR=$kh/usr/src/linux-headers-$kver
+    fetch_deb "$A/kdebs" "linux-headers-$kver:$DEB_ARCH" "linux-headers-${kver}_*.deb"
+    hdeb=$(compgen -G "$A/kdebs/linux-headers-${kver}_*.deb" | tail -n 1)
+    hver=$(dpkg-deb -f "$hdeb" Version)
+    fver=${hver//:/%3a}
+    kheader_debs=("$hdeb")
+    for p in $(dpkg-deb -f "$hdeb" Depends | tr ',' '\n' |
+               sed -n 's/^ *\(linux-headers-[^ ]*-common\|linux-kbuild-[^ ]*\).*/\1/p'); do
+        case $p in
+        linux-kbuild-*) spec="$p:$(dpkg --print-architecture)=$hver" ;;
+        *) spec="$p=$hver" ;;
+        esac
+        fetch_deb "$A/kdebs" "$spec" "${p}_${fver}_*.deb"
+        kheader_debs+=("$(compgen -G "$A/kdebs/${p}_${fver}_*.deb" | tail -n 1)")
+    done
+    [ ${#kheader_debs[@]} -eq 3 ] ||
+        die "linux-headers-$kver: expected a -common and a linux-kbuild dependency, got: ${kheader_debs[*]}"
+    if [ ! -e "$kh/.stamp" ] || [ -n "$(find "${kheader_debs[@]}" -newer "$kh/.stamp")" ]; then
+        echo "unpacking the headers of $kver into $kh"
+        rm -rf "$kh" && mkdir -p "$kh"
+        for d in "${kheader_debs[@]}"; do dpkg-deb -x "$d" "$kh"; done
+        # The flavour's Makefile includes the -common one by absolute path.
+        sed -i "s|^include /usr/src/|include $kh/usr/src/|" "$KDIR/Makefile"
+        touch "$kh/.stamp"
+    fi
+    inc=$(sed -n 's/^include //p' "$KDIR/Makefile")
+    [ -f "$inc" ] || die "$KDIR/Makefile includes '$inc', which is not in the unpacked headers"
+    # scripts/ and tools/ point at ../../lib/linux-kbuild-*, the flavour at
+    # ../linux-headers-*-common: all must resolve inside the tree.
+    broken=$(find "$kh/usr/src" -xtype l | head -n 5)
+    [ -z "$broken" ] || die "dangling symlinks in the unpacked headers: $broken"
+}
+kernel_headers "$KVER"
+KDIR61=$KDIR
 # A stable name for the build tree (configure --with-linux-headers=, CI).
 ln -sfn "$KDIR" "$A/linux-headers"
+
+# ---- 1c. aarch64: Debian's 16 KiB-page kernel for a second domU ----------
+# linux-image-6.12-arm64-16k (resolved like the 4K kernel) boots the domU
+# of the *-16k scenarios: every kernel page there is four 4 KiB grants.
+# Its image package is unpacked privately (root-16k/, not debs/ and root/:
+# the 4K images do not change) for the Image and the domU's modules; its
+# headers are fetched as above, and the kernel module is built against
+# them too (step 4). dom0 then has /boot/domu-kernel-16k and
+# /boot/domu-16k.cpio.gz in dom0-16k.cpio.gz (step 5), which only the
+# scenarios that ask for it boot (run.sh, dom0-initrd.aarch64).
+KVER16=
+if [ "$ARCH" = aarch64 ]; then
+    k16=$(apt-cache depends "linux-image-6.12-arm64-16k:$DEB_ARCH" 2>/dev/null |
+          awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+    k16=${k16%:"$DEB_ARCH"}
+    [ -n "$k16" ] || die "cannot resolve linux-image-6.12-arm64-16k with apt-cache (apt-get update?)"
+    KVER16=${k16#linux-image-}
+    fetch_deb "$A/kdebs" "$k16:$DEB_ARCH" "${k16}_*.deb"
+    kdeb16=$(compgen -G "$A/kdebs/${k16}_*.deb" | tail -n 1)
+    R16=$A/root-16k
+    if [ ! -e "$R16/.stamp" ] || [ "$kdeb16" -nt "$R16/.stamp" ] ||
+       [ ! -e "$R16/boot/vmlinuz-$KVER16" ]; then
+        echo "unpacking $(basename "$kdeb16") into $R16"
+        rm -rf "$R16" && mkdir -p "$R16"
+        dpkg-deb -x "$kdeb16" "$R16"
+        touch "$R16/.stamp"
+    fi
+    kernel_headers "$KVER16"
+    KDIR16=$KDIR
+    ln -sfn "$KDIR16" "$A/linux-headers-16k"
+fi
+KDIR=$KDIR61
+# Older ABIs' header trees go.
+for d in "$A"/kheaders/*; do
+    [ -e "$d" ] || continue
+    case ${d##*/} in "$KVER"|"$KVER16") ;; *) rm -rf "$d" ;; esac
+done
 
 # ---- 2. boot files --------------------------------------------------------
 if [ "$ARCH" = x86_64 ]; then
@@ -170,6 +226,7 @@ else
     cp -u "$R0/boot/xen-$VMSG_XENVER-arm64" "$A/xen"
     cp -u "$R0/boot/vmlinuz-$KVER" "$A/kernel"     # arm64 vmlinuz is a raw Image
     DOMU_KERNEL=$A/kernel
+    cp -u "$R16/boot/vmlinuz-$KVER16" "$A/kernel-16k"
 fi
 
 # ---- 3. base root filesystems (only when the packages changed) -----------
@@ -203,14 +260,30 @@ copy_bin() { # rootfs path-in-root
     cp -L "$R0$2" "$1$2"
     copy_needed "$1" "$R0$2"
 }
+# copy_ko SRC DEST: a module file, uncompressed (busybox insmod and modprobe
+# read plain .ko; Debian's 6.12 modules are .ko.xz).
+copy_ko() {
+    case $1 in
+    *.ko.xz) xz -dc "$1" > "$2" ;;
+    *.ko.zst) zstd -qdc "$1" > "$2" ;;
+    *.ko.gz) gzip -dc "$1" > "$2" ;;
+    *) cp "$1" "$2" ;;
+    esac
+}
+xen_modules() { # rootfs drivers/xen-dir: the Xen device modules, flat in /lib/modules
+    local m f
+    for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs/xenfs; do
+        f=$(compgen -G "$2/$m.ko*" | head -n 1)
+        [ -n "$f" ] || die "no $m module in $2"
+        copy_ko "$f" "$1/lib/modules/${m##*/}.ko"
+    done
+}
 busybox_root() { # rootfs
-    local r=$1 m
+    local r=$1
     mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,lib/modules,var/log}
     cp "$R0/bin/busybox" "$r/bin/busybox"
     ln -sf busybox "$r/bin/sh"     # the rest: busybox --install at boot
-    for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs/xenfs; do
-        cp "$MODDIR/$m.ko" "$r/lib/modules/"
-    done
+    xen_modules "$r" "$MODDIR"
 }
 copy_interp() { # rootfs elf: its ELF interpreter (the loader), at its path
     local interp
@@ -226,15 +299,16 @@ copy_interp() { # rootfs elf: its ELF interpreter (the loader), at its path
 # modinfo's depends, and its softdeps (ext4 and jbd2: pre: crypto-crc32c)
 # resolved through the aliases of the whole module tree. What the kernel
 # has built in (virtio, virtio_ring on arm64) is skipped. Copied to the
-# same paths under /lib/modules/$KVER, uncompressed (busybox modprobe reads
+# same paths under /lib/modules/KVER, uncompressed (busybox modprobe reads
 # plain .ko). modules.dep is made later, with the project's module, in the
 # overlay (step 5).
 DOMU_KMODS="virtio_ring virtio virtio-rng virtio_console virtio_blk virtio_net net_failover
 failover ext4"
-KMODS=$R0/lib/modules/$KVER
 mod_name() { sed 's|.*/||; s/\.ko\(\.xz\|\.zst\|\.gz\)\?$//; s/-/_/g'; }
-domu_modules() { # rootfs
-    local r=$1 t=$A/kmod-index todo m n f rel deps
+domu_modules() { # rootfs KVER: the modules of kernel KVER, from $R0 or $R16
+    local r=$1 KVER=$2 KMODS t=$A/kmod-index todo m n f rel rel_ko deps a
+    KMODS=$R0/lib/modules/$KVER
+    [ -d "$KMODS" ] || KMODS=$R16/lib/modules/$KVER
     rm -rf "$t" && mkdir -p "$t/lib/modules"
     # An alias index of the full tree (the .deb ships none), made aside.
     cp -al "$KMODS" "$t/lib/modules/$KVER"
@@ -255,12 +329,8 @@ domu_modules() { # rootfs
         [ -n "$rel" ] || die "module $m is neither a module nor built in in kernel $KVER"
         f=$KMODS/$rel
         mkdir -p "$r/lib/modules/$KVER/$(dirname "$rel")"
-        case $rel in
-        *.ko.xz) xz -dc "$f" > "$r/lib/modules/$KVER/${rel%.xz}" ;;
-        *.ko.zst) zstd -qdc "$f" > "$r/lib/modules/$KVER/${rel%.zst}" ;;
-        *.ko.gz) gzip -dc "$f" > "$r/lib/modules/$KVER/${rel%.gz}" ;;
-        *) cp "$f" "$r/lib/modules/$KVER/$rel" ;;
-        esac
+        rel_ko=${rel%.xz}; rel_ko=${rel_ko%.zst}; rel_ko=${rel_ko%.gz}
+        copy_ko "$f" "$r/lib/modules/$KVER/$rel_ko"
         deps=$(modinfo -F depends "$f" | tr ',' ' ')
         # softdep: "pre: a b post: c" -> the modules providing a, b, c.
         # A name no module provides is built in (or absent): nothing to ship.
@@ -277,7 +347,7 @@ domu_modules() { # rootfs
     # The load order depmod follows, of the modules shipped (not all 4000).
     (cd "$r/lib/modules/$KVER" && find kernel -name '*.ko') > "$t/shipped"
     grep -Fxf "$t/shipped" "$KMODS/modules.order" > "$r/lib/modules/$KVER/modules.order" || true
-    echo "domU modules: $(cd "$r/lib/modules/$KVER" && find kernel -name '*.ko' | mod_name |
+    echo "domU modules ($KVER): $(cd "$r/lib/modules/$KVER" && find kernel -name '*.ko' | mod_name |
         LC_ALL=C sort | tr '\n' ' ')"
     rm -rf "$t"
 }
@@ -290,7 +360,7 @@ if [ ! -e "$A/dom0-base.cpio.gz" ] || [ "$R0/.stamp" -nt "$A/dom0-base.cpio.gz" 
     echo "building base root filesystems (kernel $KVER)"
     R=$A/domu-base
     rm -rf "$R"; busybox_root "$R"
-    domu_modules "$R"
+    domu_modules "$R" "$KVER"
     # ext4 tools for the kernel-blk scenarios (Debian's, not busybox's
     # mke2fs: ext4 with its default features, and an e2fsck), and
     # util-linux's blkdiscard. They sit in /sbin, ahead of busybox's
@@ -320,6 +390,23 @@ if [ ! -e "$A/dom0-base.cpio.gz" ] || [ "$R0/.stamp" -nt "$A/dom0-base.cpio.gz" 
              "$R"/var/run "$R"/boot
     cp "$DOMU_KERNEL" "$R/boot/domu-kernel"
     mkcpio "$R" "$A/dom0-base.cpio.gz"
+fi
+# The 16K domU's base: the same programs, the 16K kernel's modules; and
+# that kernel for dom0's /boot, in an archive of its own (dom0-16k-base).
+if [ -n "$KVER16" ] && { [ ! -e "$A/domu-base-16k.cpio.gz" ] ||
+       [ "$A/domu-base.cpio.gz" -nt "$A/domu-base-16k.cpio.gz" ] ||
+       [ "$R16/.stamp" -nt "$A/domu-base-16k.cpio.gz" ]; }; then
+    echo "building the 16K domU base root filesystem (kernel $KVER16)"
+    R=$A/domu-base-16k
+    rm -rf "$R" && cp -a "$A/domu-base" "$R"
+    rm -rf "$R/lib/modules" && mkdir -p "$R/lib/modules"
+    xen_modules "$R" "$R16/lib/modules/$KVER16/kernel/drivers/xen"
+    domu_modules "$R" "$KVER16"
+    mkcpio "$R" "$A/domu-base-16k.cpio.gz"
+    R=$A/dom0-16k-base
+    rm -rf "$R" && mkdir -p "$R/boot"
+    cp "$A/kernel-16k" "$R/boot/domu-kernel-16k"
+    mkcpio "$R" "$A/dom0-16k-base.cpio.gz"
 fi
 
 # ---- 4. the project's programs, for ARCH ---------------------------------
@@ -373,27 +460,51 @@ progs=$(make -C "$B" -s print-system-image-progs)
 # The kernel frontend (frontend-shim/linux), built out of tree against the
 # headers of the kernel the images boot: natively on amd64, cross for
 # arm64. Kbuild writes its objects next to the sources, here in the copy.
-KMOD_SRC=$B/frontend-shim/linux
-kmods=()
-if [ -f "$KMOD_SRC/Kbuild" ]; then
-    kmake=(make -C "$KDIR" M="$KMOD_SRC" -j"$(nproc)")
+# build_kmod SRC KDIR KVER [MAKE-ARGS...]: build it in SRC; the .ko files
+# in `kmods`. Warnings are errors (Kbuild's -Werror; with C=1, sparse's
+# warnings too).
+build_kmod() {
+    local src=$1 kdir=$2 kver=$3 t_kmod=$SECONDS f vm kmake
+    shift 3
+    kmods=()
+    kmake=(make -C "$kdir" M="$src" -j"$(nproc)" "$@")
     [ "$ARCH" = aarch64 ] && kmake+=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-)
-    t_kmod=$SECONDS
-    "${kmake[@]}" modules > "$B/modules.out" 2>&1 ||
-        { tail -40 "$B/modules.out" >&2
-          die "building the kernel module for $KVER failed (${kmake[*]} modules; log $B/modules.out)"; }
+    "${kmake[@]}" modules > "$src/modules.out" 2>&1 ||
+        { tail -40 "$src/modules.out" >&2
+          die "building the kernel module for $kver failed (${kmake[*]} modules; log $src/modules.out)"; }
+    if grep -iE "(warning|error):" "$src/modules.out" >&2; then
+        die "the kernel module build for $kver warned (${kmake[*]} modules; log $src/modules.out)"
+    fi
     # The modules of this build (modules.order), not a stale .ko of an
     # earlier one left in the copy.
     while read -r f; do
-        case $f in /*) ;; *) f=$KMOD_SRC/$f ;; esac
+        case $f in /*) ;; *) f=$src/$f ;; esac
         f=${f%.o}; f=${f%.ko}.ko
         [ -e "$f" ] || die "Kbuild lists $f in modules.order, but did not make it"
         vm=$(modinfo -F vermagic "$f")
-        [ "${vm%% *}" = "$KVER" ] || die "$f has vermagic '$vm', not $KVER"
+        [ "${vm%% *}" = "$kver" ] || die "$f has vermagic '$vm', not $kver"
         kmods+=("$f")
-    done < "$KMOD_SRC/modules.order"
-    [ ${#kmods[@]} -gt 0 ] || die "the kernel module build made no .ko in $KMOD_SRC"
-    echo "kernel module for $KVER: $(basename -a "${kmods[@]}" | tr '\n' ' ')($((SECONDS - t_kmod)) s)"
+    done < "$src/modules.order"
+    [ ${#kmods[@]} -gt 0 ] || die "the kernel module build made no .ko in $src"
+    echo "kernel module for $kver: $(basename -a "${kmods[@]}" | tr '\n' ' ')($((SECONDS - t_kmod)) s)"
+}
+KMOD_SRC=$B/frontend-shim/linux
+kmods=() kmods16=()
+if [ -f "$KMOD_SRC/Kbuild" ]; then
+    build_kmod "$KMOD_SRC" "$KDIR" "$KVER"
+    if [ -n "$KVER16" ]; then
+        # Its own copy of the sources (objects of one kernel per tree);
+        # cp -p keeps their times, so Kbuild rebuilds only what changed.
+        # sparse (C=1) checks what is compiled for 6.12 (CI checks 6.1).
+        S16=$A/kmod-16k
+        mkdir -p "$S16"
+        for f in "$KMOD_SRC"/Kbuild "$KMOD_SRC"/*.[ch]; do
+            cmp -s "$f" "$S16/${f##*/}" || cp -p "$f" "$S16/"
+        done
+        k61=("${kmods[@]}")
+        build_kmod "$S16" "$KDIR16" "$KVER16" C=1
+        kmods16=("${kmods[@]}") kmods=("${k61[@]}")
+    fi
 else
     note "no frontend-shim/linux/Kbuild: the domU image has no kernel frontend module"
 fi
@@ -429,33 +540,53 @@ overlay() { # rootfs init-script base-rootfs
     chmod +x "$r/init"
 }
 overlay "$A/domu-overlay" "$SYSTEM_DIR/guest/domu-init.sh" "$A/domu-base"
-# The project's kernel module(s) in /lib/modules/$KVER/extra, and the
+mkcpio "$A/domu-overlay" "$A/domu-overlay.cpio.gz"
+# The project's kernel module(s) in /lib/modules/KVER/extra, and the
 # module indexes (modules.dep, modules.alias, ...) of Debian's modules in
 # the base plus those, made by the host's depmod in a staging tree of hard
 # links: busybox modprobe reads modules.dep (dependencies, in load order)
 # and modules.alias (e.g. crypto-crc32c, which ext4 asks for at mount).
-KS=$A/domu-kmod
-rm -rf "$KS" && mkdir -p "$KS/lib/modules" "$A/domu-overlay/lib/modules/$KVER"
-cp -al "$A/domu-base/lib/modules/$KVER" "$KS/lib/modules/$KVER"
-if [ ${#kmods[@]} -gt 0 ]; then
-    mkdir -p "$KS/lib/modules/$KVER/extra" "$A/domu-overlay/lib/modules/$KVER/extra"
-    cp "${kmods[@]}" "$KS/lib/modules/$KVER/extra/"
-    cp "${kmods[@]}" "$A/domu-overlay/lib/modules/$KVER/extra/"
-fi
-depmod -b "$KS" "$KVER" || die "depmod -b $KS $KVER failed"
-for f in "$KS/lib/modules/$KVER"/modules.*; do
-    [ -e "$A/domu-base/lib/modules/$KVER/${f##*/}" ] ||
-        cp "$f" "$A/domu-overlay/lib/modules/$KVER/"
-done
-rm -rf "$KS"
-mkcpio "$A/domu-overlay" "$A/domu-overlay.cpio.gz"
+# kmod_overlay DIR BASE-ROOTFS KVER KO...: those files, in DIR.
+kmod_overlay() {
+    local r=$1 base=$2 kver=$3 KS=$A/domu-kmod f
+    shift 3
+    rm -rf "$r" "$KS" && mkdir -p "$KS/lib/modules" "$r/lib/modules/$kver"
+    cp -al "$base/lib/modules/$kver" "$KS/lib/modules/$kver"
+    if [ $# -gt 0 ]; then
+        mkdir -p "$KS/lib/modules/$kver/extra" "$r/lib/modules/$kver/extra"
+        cp "$@" "$KS/lib/modules/$kver/extra/"
+        cp "$@" "$r/lib/modules/$kver/extra/"
+    fi
+    depmod -b "$KS" "$kver" || die "depmod -b $KS $kver failed"
+    for f in "$KS/lib/modules/$kver"/modules.*; do
+        [ -e "$base/lib/modules/$kver/${f##*/}" ] || cp "$f" "$r/lib/modules/$kver/"
+    done
+    rm -rf "$KS"
+}
+kmod_overlay "$A/domu-kmod-overlay" "$A/domu-base" "$KVER" ${kmods[@]+"${kmods[@]}"}
+mkcpio "$A/domu-kmod-overlay" "$A/domu-kmod-overlay.cpio.gz"
 overlay "$A/dom0-overlay" "$SYSTEM_DIR/guest/dom0-init.sh" "$A/dom0-base"
 mkdir -p "$A/dom0-overlay/boot"
 # One gzip stream for the domU: libxenguest gunzips a PV ramdisk itself and
 # stops after the first stream (the kernel would take concatenated ones).
-{ zcat "$A/domu-base.cpio.gz"; zcat "$A/domu-overlay.cpio.gz"; } | gzip -1 \
-    > "$A/dom0-overlay/boot/domu.cpio.gz"
+{ zcat "$A/domu-base.cpio.gz" "$A/domu-overlay.cpio.gz" "$A/domu-kmod-overlay.cpio.gz"; } |
+    gzip -1 > "$A/dom0-overlay/boot/domu.cpio.gz"
 mkcpio "$A/dom0-overlay" "$A/dom0-overlay.cpio.gz"
 # Concatenated compressed cpio archives are one initramfs to Linux.
 cat "$A/dom0-base.cpio.gz" "$A/dom0-overlay.cpio.gz" > "$A/dom0.cpio.gz"
+if [ -n "$KVER16" ]; then
+    # The 16K domU's initramfs: its base, the same programs and scripts,
+    # the module built for the 16K kernel. dom0-16k.cpio.gz is dom0.cpio.gz
+    # plus the 16K kernel and that initramfs in /boot.
+    kmod_overlay "$A/domu-kmod-overlay-16k" "$A/domu-base-16k" "$KVER16" \
+        ${kmods16[@]+"${kmods16[@]}"}
+    mkcpio "$A/domu-kmod-overlay-16k" "$A/domu-kmod-overlay-16k.cpio.gz"
+    rm -rf "$A/dom0-16k-overlay" && mkdir -p "$A/dom0-16k-overlay/boot"
+    { zcat "$A/domu-base-16k.cpio.gz" "$A/domu-overlay.cpio.gz" \
+           "$A/domu-kmod-overlay-16k.cpio.gz"; } |
+        gzip -1 > "$A/dom0-16k-overlay/boot/domu-16k.cpio.gz"
+    mkcpio "$A/dom0-16k-overlay" "$A/dom0-16k-overlay.cpio.gz"
+    cat "$A/dom0.cpio.gz" "$A/dom0-16k-base.cpio.gz" "$A/dom0-16k-overlay.cpio.gz" \
+        > "$A/dom0-16k.cpio.gz"
+fi
 echo "built $ARCH images in $A ($((SECONDS - t_start)) s): programs: $(echo $progs | xargs -n1 basename | tr '\n' ' ')"

@@ -49,3 +49,18 @@ vmsg_scenarios() {
         [ -f "$d/dom0.sh" ] && basename "$d"
     done
 }
+
+# vmsg_scenario_runs_on SCENARIO ARCH: true if SCENARIO runs on ARCH. A
+# scenario's `arches` file lists the architectures it is for (e.g. the
+# 16K-page kernel exists only for aarch64); without one it runs on all.
+# run.sh and system-check.sh skip it elsewhere (a SKIP line, no QEMU).
+vmsg_scenario_runs_on() {
+    local f=$SYSTEM_DIR/scenarios/$1/arches
+    [ -f "$f" ] || return 0
+    grep -qw -- "$2" "$f"
+}
+
+# vmsg_scenario_arches SCENARIO: its `arches` file as one line.
+vmsg_scenario_arches() {
+    tr -s ' \n' ' ' < "$SYSTEM_DIR/scenarios/$1/arches" | sed 's/ $//'
+}

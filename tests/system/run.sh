@@ -4,6 +4,13 @@
 # "VMSG-PASS SCENARIO". On failure (including a hang, killed at the timeout)
 # print the failing step and the last serial lines.
 #
+# A scenario whose `arches` file does not list ARCH is skipped: a SKIP line,
+# exit 0, no QEMU. Its `qemu-cpu.ARCH` file names the QEMU CPU model for
+# ARCH, its `dom0-initrd.ARCH` the dom0 initramfs in the cache (default
+# dom0.cpio.gz): the 16K-page domU needs a CPU with the 16K granule
+# ("max"; the default cortex-a57 has none) and the image that holds its
+# kernel (dom0-16k.cpio.gz).
+#
 # Environment: VMSG_QEMU_CACHE (see build.sh), VMSG_TIMEOUT (seconds per boot,
 # default 300 or the scenario's own `timeout` file), VMSG_TAIL (lines of
 # serial log shown on failure, default 60).
@@ -16,6 +23,10 @@ SCENARIO=$2
 A=$ARCH_CACHE
 SDIR=$SYSTEM_DIR/scenarios/$SCENARIO
 [ -f "$SDIR/dom0.sh" ] || die "no scenario '$SCENARIO' (have: $(vmsg_scenarios | tr '\n' ' '))"
+if ! vmsg_scenario_runs_on "$SCENARIO" "$ARCH"; then
+    echo "SKIP $ARCH $SCENARIO: skipped: $(vmsg_scenario_arches "$SCENARIO") only (scenarios/$SCENARIO/arches)"
+    exit 0
+fi
 TIMEOUT=${VMSG_TIMEOUT:-$(cat "$SDIR/timeout" 2>/dev/null || echo 300)}
 TAIL=${VMSG_TAIL:-60}
 
@@ -23,7 +34,11 @@ need_cmd "$QEMU_SYSTEM" "$QEMU_PKG"
 need_cmd timeout coreutils
 need_cmd flock util-linux
 missing_report
-for f in xen kernel dom0.cpio.gz; do
+DOM0_INITRD=dom0.cpio.gz
+[ -f "$SDIR/dom0-initrd.$ARCH" ] && DOM0_INITRD=$(tr -d ' \n' < "$SDIR/dom0-initrd.$ARCH")
+QEMU_CPU=
+[ -f "$SDIR/qemu-cpu.$ARCH" ] && QEMU_CPU=$(tr -d ' \n' < "$SDIR/qemu-cpu.$ARCH")
+for f in xen kernel "$DOM0_INITRD"; do
     [ -e "$A/$f" ] || die "missing $A/$f: build the images first with
     bash $SYSTEM_DIR/build.sh $ARCH      (or: make system-check)"
 done
@@ -49,24 +64,25 @@ if [ "$ARCH" = x86_64 ]; then
     # (-no-reboot), not hang it. VMSG_QEMU_CPU overrides the CPU model.
     XEN_CMD="console=com1 com1=115200,8n1 dom0_mem=384M,max:384M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot$XEN_EXTRA"
     DOM0_CMD="console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
-    QEMU=("$QEMU_SYSTEM" -machine pc -cpu "${VMSG_QEMU_CPU:-qemu64,+svm,+npt}" -smp 2 -m 1024
-          -device isa-debug-exit,iobase=0xf4,iosize=0x04
+    QEMU=("$QEMU_SYSTEM" -machine pc -cpu "${VMSG_QEMU_CPU:-${QEMU_CPU:-qemu64,+svm,+npt}}"
+          -smp 2 -m 1024 -device isa-debug-exit,iobase=0xf4,iosize=0x04
           -kernel "$A/xen" -append "$XEN_CMD"
-          -initrd "$A/kernel $DOM0_CMD,$A/dom0.cpio.gz")
+          -initrd "$A/kernel $DOM0_CMD,$A/$DOM0_INITRD")
 else
     # The DTB sits at RAM base + 128 MiB: modules are loaded above it.
     XEN_CMD="console=dtuart dom0_mem=512M,max:512M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot$XEN_EXTRA"
     DOM0_CMD="console=hvc0 earlycon=xenboot rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
-    QEMU=("$QEMU_SYSTEM" -machine virt,virtualization=on,gic-version=3 -cpu cortex-a57
+    QEMU=("$QEMU_SYSTEM" -machine virt,virtualization=on,gic-version=3
+          -cpu "${QEMU_CPU:-cortex-a57}"
           -smp 2 -m 1536 -kernel "$A/xen" -append "$XEN_CMD"
           -device "guest-loader,addr=0x50000000,kernel=$A/kernel,bootargs=$DOM0_CMD"
-          -device "guest-loader,addr=0x58000000,initrd=$A/dom0.cpio.gz")
+          -device "guest-loader,addr=0x58000000,initrd=$A/$DOM0_INITRD")
 fi
 QEMU+=(-nodefaults -display none -no-reboot -monitor none -serial stdio
        -pidfile "$PIDFILE")
 
-# Timestamp every serial line with the seconds since QEMU started.
-t0=${EPOCHREALTIME/./}
+# Timestamp every serial line with the seconds since QEMU started (t0 is
+# set once the lock is held: the wait for another run is not this boot's).
 stamp() {
     local line now ms
     echo "$BASHPID" > "$LOG.stamp-pid"
@@ -99,6 +115,7 @@ if ! flock -n 9; then
 fi
 
 echo "+ ${QEMU[*]}" > "$LOG.cmd"
+t0=${EPOCHREALTIME/./}
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null > >(stamp > "$LOG") 2>&1 &
 TPID=$!
 trap 'kill "$TPID" 2>/dev/null; kill_qemu; exit 130' INT TERM

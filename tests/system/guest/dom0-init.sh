@@ -45,17 +45,20 @@ fail() {
 # /scenarios/$SCENARIO/domu.sh. Extra xl.cfg lines come from
 # DOMU_CFG_EXTRA; a scenario with several domUs names each in DOMU_NAME
 # (default "domu") and tells them apart by kernel command-line words in
-# DOMU_CMDLINE (e.g. vmsg.role=backend).
+# DOMU_CMDLINE (e.g. vmsg.role=backend). DOMU_KERNEL, DOMU_RAMDISK and
+# DOMU_MEMORY (MiB) replace the defaults: the 16K-page kernel of the Arm
+# image, /boot/domu-kernel-16k with /boot/domu-16k.cpio.gz (in
+# dom0-16k.cpio.gz, see build.sh and run.sh's dom0-initrd.ARCH).
 domu_write_config() {
     local kind=pvh mem=192 name=${DOMU_NAME:-domu}
     [ "$(uname -m)" = x86_64 ] && kind=pv mem=160
     cat > "$1" <<CFG
 name = "$name"
 type = "$kind"
-kernel = "/boot/domu-kernel"
-ramdisk = "/boot/domu.cpio.gz"
+kernel = "${DOMU_KERNEL:-/boot/domu-kernel}"
+ramdisk = "${DOMU_RAMDISK:-/boot/domu.cpio.gz}"
 extra = "console=hvc0 rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO${DOMU_CMDLINE:+ $DOMU_CMDLINE}"
-memory = $mem
+memory = ${DOMU_MEMORY:-$mem}
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "preserve"
