@@ -39,11 +39,15 @@ if [ $loopback = 1 ]; then
 fi
 
 # What tests/system/build.sh and run.sh need on the host for this arch.
-host_pkgs="cpio xz-utils binutils"
+# kmod: depmod and modinfo for the guest's kernel modules; the guest's
+# kernel frontend is built against downloaded headers with the host's gcc.
+host_pkgs="cpio xz-utils binutils kmod"
 case $arch in
 x86_64|amd64) arch=x86_64; host_pkgs="$host_pkgs qemu-system-x86" ;;
 aarch64|arm64)
-    arch=aarch64; host_pkgs="$host_pkgs qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+    # dwarves: pahole, which the 6.12 kernel's build of the module runs
+    # (the 16 KiB-page guest of kernel-blk-16k).
+    arch=aarch64; host_pkgs="$host_pkgs qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross dwarves"
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         echo "demo.sh: adding arm64 as a dpkg architecture (for the cross build's libraries)"
         if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
