@@ -69,7 +69,14 @@ kdomu_finish() {
 # kguest_log_lines: the guest kernel's lines about our bus and its drivers,
 # marked for dom0 (the guest console shows only errors at loglevel 4).
 kguest_log_lines() {
-    dmesg | grep -E 'virtio|vmsg|vd[a-z]|hwrng|EXT4' | sed 's/^/VMSG-KLOG /'
+    local d
+    dmesg | grep -E 'virtio|vmsg|vd[a-z]|hwrng|EXT4' | grep -v 'command line' |
+        sed 's/^/VMSG-KLOG /'
+    # Which driver holds which device (virtio-rng and virtio_console bind
+    # without a kernel line).
+    for d in /sys/bus/virtio/drivers/*/virtio*; do
+        [ -e "$d" ] && echo "VMSG-KLOG bound: ${d#/sys/bus/virtio/drivers/}"
+    done
 }
 
 # kguest_end: fail on any BUG/WARNING/Oops/refcount line, else report.
