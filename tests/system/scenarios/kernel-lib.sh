@@ -70,7 +70,7 @@ kdomu_finish() {
 # marked for dom0 (the guest console shows only errors at loglevel 4).
 kguest_log_lines() {
     local d
-    dmesg | grep -E 'virtio|vmsg|vd[a-z]|hwrng|EXT4' | grep -v 'command line' |
+    dmesg | grep -E 'virtio|vmsg|vd[a-z]|hwrng|EXT4' | grep -vi 'command line' |
         sed 's/^/VMSG-KLOG /'
     # Which driver holds which device (virtio-rng and virtio_console bind
     # without a kernel line).
