@@ -43,7 +43,8 @@ fail() {
 
 # domu_write_config FILE: the xl config of a domU that runs
 # /scenarios/$SCENARIO/domu.sh. Extra xl.cfg lines come from
-# DOMU_CFG_EXTRA; a scenario with several domUs names each in DOMU_NAME
+# DOMU_CFG_EXTRA; DOMU_RAMDISK and DOMU_MEM (MiB) replace the default
+# ramdisk and memory; a scenario with several domUs names each in DOMU_NAME
 # (default "domu") and tells them apart by kernel command-line words in
 # DOMU_CMDLINE (e.g. vmsg.role=backend).
 domu_write_config() {
@@ -53,9 +54,9 @@ domu_write_config() {
 name = "$name"
 type = "$kind"
 kernel = "/boot/domu-kernel"
-ramdisk = "/boot/domu.cpio.gz"
+ramdisk = "${DOMU_RAMDISK:-/boot/domu.cpio.gz}"
 extra = "console=hvc0 rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO${DOMU_CMDLINE:+ $DOMU_CMDLINE}"
-memory = $mem
+memory = ${DOMU_MEM:-$mem}
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "preserve"
