@@ -22,7 +22,7 @@ bench_queue() { # path disk: the block queue's limits, for the report
         "max_hw_sectors_kb=$(cat $q/max_hw_sectors_kb) max_segments=$(cat $q/max_segments)" \
         "nr_requests=$(cat $q/nr_requests) hw_queues=$(ls -d /sys/block/$2/mq/* 2>/dev/null | wc -l)"
 }
-last= shown=
+last='' shown=''
 while :; do
     cmd=$(xenstore-read data/bench-cmd 2>/dev/null)
     # shellcheck disable=SC2086
