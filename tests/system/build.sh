@@ -29,7 +29,8 @@
 #   VMSG_IMAGE_TARGET    make target that builds the programs for the images
 #                        (default system-image-progs, see local.mk)
 #   VMSG_OFFLINE=1       never call apt-get; fail if a package is not cached
-#   VMSG_BENCH=1         also build the benchmark's images (step 6, for
+#   VMSG_BENCH=1         also fetch fio, libaio1, libnuma1 and bash and
+#                        build the benchmark's images (step 6, for
 #                        bench.sh): dom0-bench.cpio.gz = dom0.cpio.gz + an
 #                        overlay with bash, flock, loop and xen-blkback and
 #                        the domU ramdisk /boot/domu-bench.cpio.gz (the
@@ -92,8 +93,9 @@ PKGS=(xen-hypervisor-$VMSG_XENVER-$DEB_ARCH xen-utils-$VMSG_XENVER xen-utils-com
       libxencall1 libxenforeignmemory1 libxendevicemodel1 libxentoolcore1 libxentoollog1
       libxenhypfs1 libyajl2 libc6 libgcc-s1 libuuid1 zlib1g liblzma5 libzstd1 libbz2-1.0
       liblz4-1 libfdt1 libnl-3-200 libnl-route-3-200 libtinfo6 liburing2 busybox-static "$kpkg"
-      e2fsprogs libext2fs2 libcom-err2 libblkid1 util-linux
-      fio libaio1 libnuma1 bash)
+      e2fsprogs libext2fs2 libcom-err2 libblkid1 util-linux)
+# The benchmark's guest runs Debian's fio; Xen's block hotplug script needs bash.
+[ "${VMSG_BENCH:-0}" = 1 ] && PKGS+=(fio libaio1 libnuma1 bash)
 # The cross build links against the target's development packages.
 [ "$ARCH" = aarch64 ] && PKGS+=(libxen-dev libyajl-dev libcunit1-dev libcunit1 liburing-dev)
 fetched=0
