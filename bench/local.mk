@@ -3,7 +3,7 @@
 # timed and "make bench-callgrind" counts instructions (bench/README.md).
 BENCH_PROGS = bench/bench-proto bench/bench-transport bench/bench-virtq bench/bench-blk
 EXTRA_PROGRAMS = $(BENCH_PROGS)
-EXTRA_DIST += bench/README.md bench/RESULTS.md bench/callgrind.sh
+EXTRA_DIST += bench/README.md bench/RESULTS.md bench/RESULTS-xen.md bench/callgrind.sh
 
 BENCH_COMMON = bench/bench.h bench/bench.c
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)

@@ -37,6 +37,12 @@
 #   VMSG_IMAGE_TARGET    make target that builds the programs for the images
 #                        (default system-image-progs, see local.mk)
 #   VMSG_OFFLINE=1       never call apt-get; fail if a package is not cached
+#   VMSG_BENCH=1         also fetch fio, libaio1, libnuma1 and bash and
+#                        build the benchmark's images (step 6, for
+#                        bench.sh): dom0-bench.cpio.gz = dom0.cpio.gz + an
+#                        overlay with bash, flock, loop and xen-blkback and
+#                        the domU ramdisk /boot/domu-bench.cpio.gz (the
+#                        domU image + fio, xenstore-read, xen-blkfront)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -100,6 +106,8 @@ PKGS=(xen-hypervisor-$VMSG_XENVER-$DEB_ARCH xen-utils-$VMSG_XENVER xen-utils-com
       libxenhypfs1 libyajl2 libc6 libgcc-s1 libuuid1 zlib1g liblzma5 libzstd1 libbz2-1.0
       liblz4-1 libfdt1 libnl-3-200 libnl-route-3-200 libtinfo6 liburing2 busybox-static "$kpkg"
       e2fsprogs libext2fs2 libcom-err2 libblkid1 util-linux)
+# The benchmark's guest runs Debian's fio; Xen's block hotplug script needs bash.
+[ "${VMSG_BENCH:-0}" = 1 ] && PKGS+=(fio libaio1 libnuma1 bash)
 # The cross build links against the target's development packages.
 [ "$ARCH" = aarch64 ] && PKGS+=(libxen-dev libyajl-dev libcunit1-dev libcunit1 liburing-dev)
 fetched=0
@@ -588,5 +596,97 @@ if [ -n "$KVER16" ]; then
     mkcpio "$A/dom0-16k-overlay" "$A/dom0-16k-overlay.cpio.gz"
     cat "$A/dom0.cpio.gz" "$A/dom0-16k-base.cpio.gz" "$A/dom0-16k-overlay.cpio.gz" \
         > "$A/dom0-16k.cpio.gz"
+fi
+
+# ---- 6. the benchmark's images (VMSG_BENCH=1) ---------------------------
+# Only the benchmark boot (bench.sh) uses them; the scenarios' images above
+# stay as they are.
+# fio_engine_stubs rootfs elf soname...: one small library that stands in
+# for each soname, defining every symbol ELF takes from them (with the
+# version ELF asks for) as a trap. Debian's fio links the libraries of its
+# optional engines (Ceph rados/rbd, GlusterFS, NBD, RDMA, PMEM) directly,
+# and with BIND_NOW: the real ones and what they need come to about 90 MB.
+# The benchmark runs only libaio, so none of these is ever called.
+STUB_CC=gcc
+[ "$ARCH" = aarch64 ] && STUB_CC=aarch64-linux-gnu-gcc
+fio_engine_stubs() {
+    local r=$1 elf=$2 t=$A/fio-stubs so d lib
+    shift 2
+    rm -rf "$t" && mkdir -p "$t"
+    : > "$t/defined"
+    for so in $(readelf -d "$elf" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+        case " $* " in *" $so "*) continue ;; esac
+        for d in $LIBDIRS; do
+            [ -e "$R0/$d/$so" ] || continue
+            readelf --dyn-syms -W "$R0/$d/$so" |
+                awk '$7 != "UND" && $8 != "" { sub(/@.*/, "", $8); print $8 }' >> "$t/defined"
+            break
+        done
+    done
+    # name version ("-": none) of each strong undefined symbol no real library defines
+    readelf --dyn-syms -W "$elf" | awk -v def="$t/defined" '
+        BEGIN { while ((getline s < def) > 0) have[s] = 1 }
+        $7 == "UND" && $5 != "WEAK" && $8 != "" {
+            n = $8; v = "-"
+            if (split(n, p, "@") > 1) { n = p[1]; v = p[2] }
+            if (!(n in have)) print n, v
+        }' | LC_ALL=C sort -u > "$t/syms"
+    [ -s "$t/syms" ] || die "fio_engine_stubs: $elf takes no symbol from $*"
+    awk '{ printf "void %s(void);\nvoid %s(void) { __builtin_trap(); }\n", $1, $1 }' \
+        "$t/syms" > "$t/stubs.c"
+    awk '{ v[$2] = v[$2] " " $1 ";" }
+         END { for (k in v) if (k != "-") printf "%s {\n global:%s\n};\n", k, v[k]
+               printf "STUBS {\n global:%s\n local: *;\n};\n", v["-"] }' \
+        "$t/syms" > "$t/stubs.map"
+    lib=/usr/lib/$GNU_TRIPLET/libfio-engine-stubs.so
+    mkdir -p "$r/usr/lib/$GNU_TRIPLET"
+    $STUB_CC -shared -fPIC -nostdlib -O1 -Wl,-soname,libfio-engine-stubs.so \
+        -Wl,--version-script="$t/stubs.map" -o "$r$lib" "$t/stubs.c" ||
+        die "fio_engine_stubs: building $lib failed (in $t)"
+    for so in "$@"; do ln -sf libfio-engine-stubs.so "$r/usr/lib/$GNU_TRIPLET/$so"; done
+    echo "fio: $(wc -l < "$t/syms") symbols of $* stubbed"
+    rm -rf "$t"
+}
+FIO_STUB_LIBS="librados.so.2 librbd.so.1 libgfapi.so.0 libnbd.so.0 libibverbs.so.1
+librdmacm.so.1 libpmem.so.1 libpmemblk.so.1"
+if [ "${VMSG_BENCH:-0}" = 1 ]; then
+    # domU: the test image (base + overlay, copied), plus fio and the
+    # real libraries it uses (libaio, libnuma, zlib, libc), the stubs,
+    # xenstore-read (the guest takes its orders from dom0 through
+    # xenstore) and xen-blkfront; one tree, so one gzip stream.
+    R=$A/domu-bench
+    rm -rf "$R" && mkdir -p "$R"
+    cp -a "$A/domu-base/." "$R/" && cp -a "$A/domu-overlay/." "$R/" ||
+        die "copying the domU image into $R failed"
+    FIO=/usr/bin/fio
+    mkdir -p "$R/usr/bin"
+    cp -L "$R0$FIO" "$R$FIO"
+    for so in $(readelf -d "$R0$FIO" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+        case " $(echo $FIO_STUB_LIBS) " in *" $so "*) ;; *) copy_lib "$R" "$so" ;; esac
+    done
+    # shellcheck disable=SC2086
+    fio_engine_stubs "$R" "$R0$FIO" $FIO_STUB_LIBS
+    copy_bin "$R" /usr/bin/xenstore-read
+    mkdir -p "$R/lib/modules/bench"
+    cp "$KMODS/kernel/drivers/block/xen-blkfront.ko" "$R/lib/modules/bench/"
+    mkcpio "$R" "$A/domu-bench.cpio.gz"
+    # dom0: bash and flock for Xen's block hotplug script (busybox has no
+    # flock), the loop and blkback modules, the domU ramdisk.
+    R=$A/dom0-bench
+    rm -rf "$R" && mkdir -p "$R/boot" "$R/lib/modules/bench"
+    BASE_ROOT=$A/dom0-base
+    copy_bin "$R" /bin/bash
+    copy_bin "$R" /usr/bin/flock
+    BASE_ROOT=
+    for m in loop xen-blkback/xen-blkback; do
+        cp "$KMODS/kernel/drivers/block/$m.ko" "$R/lib/modules/bench/"
+    done
+    cp "$A/domu-bench.cpio.gz" "$R/boot/"
+    mkcpio "$R" "$A/dom0-bench-overlay.cpio.gz"
+    cat "$A/dom0.cpio.gz" "$A/dom0-bench-overlay.cpio.gz" > "$A/dom0-bench.cpio.gz"
+    domu_gz=$(stat -c %s "$A/dom0-overlay/boot/domu.cpio.gz")
+    echo "bench images: domU ramdisk $(stat -c %s "$A/domu-bench.cpio.gz") bytes" \
+         "(the test image's: $domu_gz), dom0 initramfs $(stat -c %s "$A/dom0-bench.cpio.gz")" \
+         "bytes (the test image's: $(stat -c %s "$A/dom0.cpio.gz"))"
 fi
 echo "built $ARCH images in $A ($((SECONDS - t_start)) s): programs: $(echo $progs | xargs -n1 basename | tr '\n' ' ')"

@@ -42,11 +42,13 @@ missing_report() {
     exit 2
 }
 
-# The scenarios are the directories under scenarios/.
+# The scenarios are the directories under scenarios/ with a dom0.sh. A
+# directory with a file named "bench" is a benchmark (make system-bench,
+# bench.sh): run.sh runs it like a scenario, system-check does not.
 vmsg_scenarios() {
     local d
     for d in "$SYSTEM_DIR"/scenarios/*/; do
-        [ -f "$d/dom0.sh" ] && basename "$d"
+        [ -f "$d/dom0.sh" ] && [ ! -e "$d/bench" ] && basename "$d"
     done
 }
 

@@ -2,6 +2,8 @@
 #   make system-check                                  every scenario, both arches
 #   make system-check ARCH=x86_64 SCENARIO=platform    one
 #   make cross-check-arm64                             unit tests under qemu-aarch64
+#   make system-bench [ARCH=x86_64]                    the block benchmark (fio in
+#                       the guest, our bus vs blkback; bench.sh, not a test)
 # Images are built in ${VMSG_QEMU_CACHE:-~/.cache/vmsg-xen-qemu}; see
 # docs/xen-qemu-ci.md. A scenario is a directory under scenarios/.
 
@@ -45,10 +47,14 @@ system-check:
 cross-check-arm64:
 	bash $(srcdir)/tests/system/cross-check-arm64.sh
 
-.PHONY: system-check cross-check-arm64 system-image-progs print-system-image-progs
+# One boot, x86_64 unless ARCH says otherwise (one architecture per run).
+system-bench:
+	ARCH="$(ARCH)" bash $(srcdir)/tests/system/bench.sh
+
+.PHONY: system-check cross-check-arm64 system-bench system-image-progs print-system-image-progs
 # Scenarios are whole directories (scripts only); the rest is listed so a
 # dist made from an in-tree build carries no objects.
 EXTRA_DIST += tests/system/build.sh tests/system/common.sh tests/system/run.sh \
-	tests/system/system-check.sh tests/system/cross-check-arm64.sh \
+	tests/system/system-check.sh tests/system/cross-check-arm64.sh tests/system/bench.sh \
 	tests/system/qemu-aarch64-run.sh tests/system/guest/dom0-init.sh \
 	tests/system/guest/domu-init.sh tests/system/guest/functions.sh tests/system/scenarios

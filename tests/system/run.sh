@@ -13,7 +13,11 @@
 #
 # Environment: VMSG_QEMU_CACHE (see build.sh), VMSG_TIMEOUT (seconds per boot,
 # default 300 or the scenario's own `timeout` file), VMSG_TAIL (lines of
-# serial log shown on failure, default 60).
+# serial log shown on failure, default 60). For a boot that needs more (the
+# benchmark, bench.sh): VMSG_DOM0_INITRD (the dom0 initramfs, default the
+# cache's dom0.cpio.gz), VMSG_QEMU_MEM and VMSG_DOM0_MEM (MiB of the
+# machine and of dom0; default 1024 and 384 on x86_64, 1536 and 512 on
+# aarch64).
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -34,12 +38,15 @@ need_cmd "$QEMU_SYSTEM" "$QEMU_PKG"
 need_cmd timeout coreutils
 need_cmd flock util-linux
 missing_report
+# The dom0 initramfs: VMSG_DOM0_INITRD (a path: the benchmark's), else the
+# scenario's dom0-initrd.ARCH (a file in the cache), else dom0.cpio.gz.
 DOM0_INITRD=dom0.cpio.gz
 [ -f "$SDIR/dom0-initrd.$ARCH" ] && DOM0_INITRD=$(tr -d ' \n' < "$SDIR/dom0-initrd.$ARCH")
+INITRD=${VMSG_DOM0_INITRD:-$A/$DOM0_INITRD}
 QEMU_CPU=
 [ -f "$SDIR/qemu-cpu.$ARCH" ] && QEMU_CPU=$(tr -d ' \n' < "$SDIR/qemu-cpu.$ARCH")
-for f in xen kernel "$DOM0_INITRD"; do
-    [ -e "$A/$f" ] || die "missing $A/$f: build the images first with
+for f in "$A/xen" "$A/kernel" "$INITRD"; do
+    [ -e "$f" ] || die "missing $f: build the images first with
     bash $SYSTEM_DIR/build.sh $ARCH      (or: make system-check)"
 done
 
@@ -62,21 +69,23 @@ if [ "$ARCH" = x86_64 ]; then
     # (docs/xen-qemu-ci.md). qemu64 has no SMAP, so the smap=0 that "max"
     # needs is not needed. No Xen "noreboot": a panic must end the run
     # (-no-reboot), not hang it. VMSG_QEMU_CPU overrides the CPU model.
-    XEN_CMD="console=com1 com1=115200,8n1 dom0_mem=384M,max:384M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot$XEN_EXTRA"
+    MEM=${VMSG_QEMU_MEM:-1024} DOM0_MEM=${VMSG_DOM0_MEM:-384}
+    XEN_CMD="console=com1 com1=115200,8n1 dom0_mem=${DOM0_MEM}M,max:${DOM0_MEM}M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot$XEN_EXTRA"
     DOM0_CMD="console=hvc0 earlyprintk=xen rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
     QEMU=("$QEMU_SYSTEM" -machine pc -cpu "${VMSG_QEMU_CPU:-${QEMU_CPU:-qemu64,+svm,+npt}}"
-          -smp 2 -m 1024 -device isa-debug-exit,iobase=0xf4,iosize=0x04
+          -smp 2 -m "$MEM" -device isa-debug-exit,iobase=0xf4,iosize=0x04
           -kernel "$A/xen" -append "$XEN_CMD"
-          -initrd "$A/kernel $DOM0_CMD,$A/$DOM0_INITRD")
+          -initrd "$A/kernel $DOM0_CMD,$INITRD")
 else
     # The DTB sits at RAM base + 128 MiB: modules are loaded above it.
-    XEN_CMD="console=dtuart dom0_mem=512M,max:512M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot$XEN_EXTRA"
+    MEM=${VMSG_QEMU_MEM:-1536} DOM0_MEM=${VMSG_DOM0_MEM:-512}
+    XEN_CMD="console=dtuart dom0_mem=${DOM0_MEM}M,max:${DOM0_MEM}M dom0_max_vcpus=2 loglvl=all guest_loglvl=all console_timestamps=boot$XEN_EXTRA"
     DOM0_CMD="console=hvc0 earlycon=xenboot rdinit=/init loglevel=4 vmsg.scenario=$SCENARIO"
     QEMU=("$QEMU_SYSTEM" -machine virt,virtualization=on,gic-version=3
           -cpu "${QEMU_CPU:-cortex-a57}"
-          -smp 2 -m 1536 -kernel "$A/xen" -append "$XEN_CMD"
+          -smp 2 -m "$MEM" -kernel "$A/xen" -append "$XEN_CMD"
           -device "guest-loader,addr=0x50000000,kernel=$A/kernel,bootargs=$DOM0_CMD"
-          -device "guest-loader,addr=0x58000000,initrd=$A/$DOM0_INITRD")
+          -device "guest-loader,addr=0x58000000,initrd=$INITRD")
 fi
 QEMU+=(-nodefaults -display none -no-reboot -monitor none -serial stdio
        -pidfile "$PIDFILE")

@@ -48,7 +48,8 @@ fail() {
 # DOMU_CMDLINE (e.g. vmsg.role=backend). DOMU_KERNEL, DOMU_RAMDISK and
 # DOMU_MEMORY (MiB) replace the defaults: the 16K-page kernel of the Arm
 # image, /boot/domu-kernel-16k with /boot/domu-16k.cpio.gz (in
-# dom0-16k.cpio.gz, see build.sh and run.sh's dom0-initrd.ARCH).
+# dom0-16k.cpio.gz, see build.sh and run.sh's dom0-initrd.ARCH); the
+# benchmark's ramdisk and memory (scenarios/bench-blk).
 domu_write_config() {
     local kind=pvh mem=192 name=${DOMU_NAME:-domu}
     [ "$(uname -m)" = x86_64 ] && kind=pv mem=160
