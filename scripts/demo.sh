@@ -40,8 +40,9 @@ fi
 
 # What tests/system/build.sh and run.sh need on the host for this arch.
 # kmod: depmod and modinfo for the guest's kernel modules; the guest's
-# kernel frontend is built against downloaded headers with the host's gcc.
-host_pkgs="cpio xz-utils binutils kmod"
+# kernel frontend is built against downloaded headers with the host's gcc,
+# and the headers' prebuilt tools (objtool, modpost) link libelf.
+host_pkgs="cpio xz-utils binutils kmod libelf1"
 case $arch in
 x86_64|amd64) arch=x86_64; host_pkgs="$host_pkgs qemu-system-x86" ;;
 aarch64|arm64)
